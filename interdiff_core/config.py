@@ -1,0 +1,39 @@
+"""Checks across config fields that a JSON schema cannot express. The schema runs first."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _fail(field: str, msg: str):
+    raise ConfigError(f"config field '{field}': {msg}")
+
+
+def check_config(cfg: dict) -> None:
+    T = cfg["data"]["horizon"]
+    levels = cfg["dp"]["levels"]
+    if any(b <= a for a, b in zip(levels, levels[1:])):
+        _fail("dp.levels", f"must be strictly increasing, got {levels}")
+    if levels[-1] > T:
+        _fail("dp.levels", f"{levels[-1]} keyframes do not fit in data.horizon = {T}")
+    if len(cfg["phase2"]["noise_sigma"]) != len(levels):
+        _fail("phase2.noise_sigma", f"needs one value per level of dp.levels ({len(levels)})")
+    if cfg["dphi"]["s_min"] > cfg["dphi"]["s_max"]:
+        _fail("dphi.s_min", f"{cfg['dphi']['s_min']} > dphi.s_max {cfg['dphi']['s_max']}")
+    if cfg["sample"]["n_samples"] > cfg["data"]["n_test"]:
+        _fail("sample.n_samples", f"exceeds data.n_test = {cfg['data']['n_test']}")
+    for field, k_max in [("sample.teacher_steps", cfg["teacher"]["k_max"]),
+                         ("sample.phase1_steps", cfg["phase1"]["k_max"]),
+                         ("phase1.anchor_steps", cfg["phase1"]["k_max"]),
+                         ("sample.untrained_steps", cfg["teacher"]["k_max"])]:  # fmt: skip
+        section, key = field.split(".")
+        value = cfg[section][key]
+        for steps in value if isinstance(value, list) else [value]:
+            if steps > k_max:
+                _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")
+    for section in ("phase1", "phase2"):
+        key = "index_mix" if section == "phase1" else "mask_mix"
+        if sum(cfg[section][key].values()) <= 0:
+            _fail(f"{section}.{key}", "weights must not all be zero")

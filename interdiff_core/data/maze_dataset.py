@@ -1,0 +1,64 @@
+"""The tokenized maze2d split as tensors: what every model stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from interdiff_core.data.shards import read_shards
+
+
+def shard_spec(T: int | None = None, G: int | None = None) -> dict[str, tuple]:
+    return {
+        "pos": (T, 2),
+        "occ": (G, G),
+        "sdf": (G, G),
+        "start_goal": (4,),
+        "maze_id": (),
+    }
+
+
+def cond_vector(occ: torch.Tensor, sdf: torch.Tensor, start_goal: torch.Tensor) -> torch.Tensor:
+    """The maze conditioning as one flat vector: occupancy, SDF, start and goal."""
+    return torch.cat([occ.flatten(1), sdf.flatten(1), start_goal], dim=1)
+
+
+@dataclass
+class MazeSplit:
+    x: torch.Tensor  # [N, T, 2] positions in [0, 1]
+    occ: torch.Tensor  # [N, G, G] 1 = wall
+    sdf: torch.Tensor  # [N, G, G]
+    start_goal: torch.Tensor  # [N, 4]
+    maze_id: torch.Tensor  # [N]
+    skipped: int = 0
+
+    @property
+    def cond(self) -> torch.Tensor:
+        return cond_vector(self.occ, self.sdf, self.start_goal)
+
+    @property
+    def T(self) -> int:
+        return self.x.shape[1]
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def subset(self, idx: torch.Tensor) -> MazeSplit:
+        return MazeSplit(
+            self.x[idx], self.occ[idx], self.sdf[idx], self.start_goal[idx], self.maze_id[idx]
+        )
+
+
+def load_split(shard_dir, T: int | None = None, on_bad_sample: str = "error") -> MazeSplit:
+    arrays, skipped = read_shards(shard_dir, shard_spec(T), on_bad_sample)
+    t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+    return MazeSplit(
+        t["pos"].float(),
+        t["occ"].float(),
+        t["sdf"].float(),
+        t["start_goal"].float(),
+        t["maze_id"].long(),
+        skipped,
+    )

@@ -1,0 +1,96 @@
+"""Flow matching with x-prediction, diffusion forcing and shortcut forcing (DreamerV4 style).
+
+Convention (everywhere): signal level τ ∈ [0, 1], τ = 1 clean, z_τ = τ·x + (1 − τ)·ε.
+A model f(z_τ, τ, step) predicts x. Shortcut forcing conditions on the step size d = 1/k,
+passed to the model as the integer log2(k); τ lives on the d-grid {0, d, …, 1 − d}.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+# f(z [B,L,D], tau [B,L], step [B] long) -> x_hat [B,L,D]; everything else is bound in a closure.
+ModelFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _b(tau: torch.Tensor) -> torch.Tensor:
+    return tau[..., None]
+
+
+def add_noise(x: torch.Tensor, tau: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    return _b(tau) * x + (1 - _b(tau)) * eps
+
+
+def ramp_weight(tau: torch.Tensor) -> torch.Tensor:
+    return 0.9 * tau + 0.1
+
+
+def velocity(z: torch.Tensor, x_hat: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """dz/dτ implied by an x-prediction: (x̂ − z)/(1 − τ)."""
+    return (x_hat - z) / (1 - _b(tau)).clamp_min(1e-6)
+
+
+def euler_step(z, x_hat, tau, tau_next) -> torch.Tensor:
+    """z_τ' = τ'·x̂ + (1 − τ')·ε̂ with ε̂ = (z_τ − τ·x̂)/(1 − τ)."""
+    eps_hat = (z - _b(tau) * x_hat) / (1 - _b(tau)).clamp_min(1e-6)
+    return _b(tau_next) * x_hat + (1 - _b(tau_next)) * eps_hat
+
+
+def step_levels(k_max: int) -> list[int]:
+    """Shortcut step counts 1, 2, 4, …, k_max (k_max a power of two)."""
+    if k_max < 1 or k_max & (k_max - 1):
+        raise ValueError(f"k_max must be a power of two >= 1, got {k_max}")
+    return [2**i for i in range(int(math.log2(k_max)) + 1)]
+
+
+def draw_step_counts(B: int, k_max: int, gen: torch.Generator) -> torch.Tensor:
+    """Step counts k per sample, P(k) ∝ k (P(d) ∝ 1/d): the finest steps, the foundation
+    every bootstrap target rests on, are trained most often."""
+    ks = torch.tensor(step_levels(k_max), dtype=torch.float)
+    return ks[torch.multinomial(ks / ks.sum(), B, replacement=True, generator=gen)].long()
+
+
+def draw_tau(
+    B: int, L: int, k: torch.Tensor, gen: torch.Generator, per_frame: bool
+) -> torch.Tensor:
+    """τ on each sample's d-grid {0, 1/k, …, 1 − 1/k}; per frame (diffusion forcing) or shared."""
+    u = torch.rand(B, L if per_frame else 1, generator=gen)
+    tau = torch.floor(u * k[:, None]) / k[:, None]
+    return tau.expand(B, L)
+
+
+def shortcut_loss(
+    f: ModelFn, x: torch.Tensor, k_max: int, gen: torch.Generator, per_frame: bool = True
+) -> torch.Tensor:
+    """Shortcut-forcing loss, weighted by the ramp w(τ); returns a scalar.
+
+    For the finest step (k = k_max) the target is x (plain flow matching). For coarser steps
+    the target is two half-steps of the same model under stop-gradient, matched in velocity
+    space; the (1 − τ)² weight that space carries turns it into an x-space distance.
+    """
+    B, L, _ = x.shape
+    k = draw_step_counts(B, k_max, gen)
+    tau = draw_tau(B, L, k, gen, per_frame)
+    eps = torch.randn(x.shape, generator=gen)
+    z = add_noise(x, tau, eps)
+    log2k = torch.log2(k.float()).long()
+    x_hat = f(z, tau, log2k)
+
+    target = x
+    coarse = k < k_max
+    if coarse.any():
+        with torch.no_grad():
+            half = (0.5 / k.float())[:, None].expand(B, L)
+            # d/2 = 1/(2k); rows at k_max are clamped and their bootstrap discarded below
+            fine = (log2k + 1).clamp_max(int(math.log2(k_max)))
+            x1 = f(z, tau, fine)
+            z_mid = euler_step(z, x1, tau, tau + half)
+            x2 = f(z_mid, tau + half, fine)
+            v_target = 0.5 * (velocity(z, x1, tau) + velocity(z_mid, x2, tau + half))
+            x_boot = z + (1 - _b(tau)) * v_target
+        target = torch.where(coarse[:, None, None], x_boot, x)
+    err = ((x_hat - target) ** 2).mean(-1)
+    return (ramp_weight(tau) * err).mean()

@@ -1,0 +1,50 @@
+"""The one sampler: Euler integration of an x-prediction flow from noise (τ = 0) to data.
+
+Used by the teacher (full sequence), phase-1 (keyframes only) and the video rollout. Known
+(context) frames are really noised to τ_ctx at every step, as in training: feeding them clean
+was the train/test mismatch the world-model log found.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from interdiff_core.diffusion.flow import ModelFn, euler_step
+
+
+@torch.no_grad()
+def sample(
+    f: ModelFn,
+    shape: tuple[int, int, int],
+    steps: int,
+    gen: torch.Generator,
+    context: torch.Tensor | None = None,
+    known: torch.Tensor | None = None,
+    tau_ctx: float = 0.9,
+) -> torch.Tensor:
+    """Draw x [B,L,D] in `steps` Euler steps of size 1/steps (steps a power of two).
+
+    `context` [B,L,D] with boolean `known` [B,L] marks frames given in advance: they are
+    presented at signal level τ_ctx with fresh noise each step and returned as given.
+    """
+    if steps < 1 or steps & (steps - 1):
+        raise ValueError(f"steps must be a power of two >= 1, got {steps}")
+    B, L, _ = shape
+    step_idx = torch.full((B,), int(math.log2(steps)), dtype=torch.long)
+    z = torch.randn(shape, generator=gen)
+    for i in range(steps):
+        tau = torch.full((B, L), i / steps)
+        if known is not None:
+            ctx_noise = torch.randn(shape, generator=gen)
+            z_ctx = tau_ctx * context + (1 - tau_ctx) * ctx_noise
+            z = torch.where(known[..., None], z_ctx, z)
+            tau = torch.where(known, torch.full_like(tau, tau_ctx), tau)
+        x_hat = f(z, tau, step_idx)
+        if i == steps - 1:
+            break
+        z = euler_step(z, x_hat, tau, tau + 1 / steps)
+    if known is not None:
+        x_hat = torch.where(known[..., None], context, x_hat)
+    return x_hat

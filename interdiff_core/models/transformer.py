@@ -1,0 +1,120 @@
+"""The sequence transformer every denoiser in the system uses: teacher, phase-1 and phase-2.
+
+Frames are tokens. Each token gets its value, its integer frame index (so neighbouring frames
+are as distinct as any others — sinusoids of t/(T-1) barely separate them), its own signal
+level τ (diffusion forcing), and whether it is a known frame. The conditioning (maze map and
+start/goal, or a prompt embedding) becomes a few prefix tokens; the shortcut step size and the
+phase-2 level are global embeddings added to every token.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def sinusoidal(x: torch.Tensor, dim: int, scale: float = 1000.0) -> torch.Tensor:
+    """Sinusoidal features of a continuous scalar (e.g. τ in [0, 1]) -> [..., dim]."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=x.device) / half)
+    ang = x.float()[..., None] * scale * freqs
+    return torch.cat([ang.sin(), ang.cos()], dim=-1)
+
+
+class CondEncoder(nn.Module):
+    """Flat conditioning vector -> `n_tokens` prefix tokens and one pooled vector."""
+
+    def __init__(self, cond_dim: int, d_model: int, n_tokens: int):
+        super().__init__()
+        self.n_tokens = n_tokens
+        self.net = nn.Sequential(
+            nn.Linear(cond_dim, 2 * d_model),
+            nn.GELU(),
+            nn.Linear(2 * d_model, (n_tokens + 1) * d_model),
+        )
+
+    def forward(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.net(cond).view(cond.shape[0], self.n_tokens + 1, -1)
+        return out[:, :-1], out[:, -1]
+
+
+class SequenceTransformer(nn.Module):
+    """Transformer over frame tokens: an x-prediction denoiser f(z, τ, step, level | cond), or,
+    fed zeros, a per-frame scorer (the keyframe selector)."""
+
+    def __init__(
+        self,
+        x_dim: int,
+        cond_dim: int,
+        d_model: int = 128,
+        n_layers: int = 4,
+        n_heads: int = 4,
+        max_len: int = 256,
+        n_cond_tokens: int = 4,
+        n_steps: int = 8,
+        n_levels: int = 1,
+    ):
+        super().__init__()
+        self.config = dict(
+            x_dim=x_dim,
+            cond_dim=cond_dim,
+            d_model=d_model,
+            n_layers=n_layers,
+            n_heads=n_heads,
+            max_len=max_len,
+            n_cond_tokens=n_cond_tokens,
+            n_steps=n_steps,
+            n_levels=n_levels,
+        )
+        self.d_model = d_model
+        self.in_proj = nn.Linear(x_dim, d_model)
+        self.pos_emb = nn.Embedding(max_len, d_model)
+        self.tau_mlp = nn.Sequential(
+            nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, d_model)
+        )
+        self.known_emb = nn.Embedding(2, d_model)
+        self.step_emb = nn.Embedding(n_steps, d_model)
+        self.level_emb = nn.Embedding(n_levels, d_model)
+        self.cond = CondEncoder(cond_dim, d_model, n_cond_tokens)
+        layer = nn.TransformerEncoderLayer(
+            d_model,
+            n_heads,
+            4 * d_model,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.blocks = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        self.out_proj = nn.Linear(d_model, x_dim)
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        positions: torch.Tensor,
+        tau: torch.Tensor,
+        cond: torch.Tensor,
+        step: torch.Tensor | None = None,
+        known: torch.Tensor | None = None,
+        level: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """z [B,L,x_dim], positions [B,L] long, tau [B,L], cond [B,cond_dim];
+        step [B] long (log2 of the step count), known [B,L] bool, level [B] long."""
+        B, L, _ = z.shape
+        zeros = torch.zeros(B, dtype=torch.long, device=z.device)
+        cond_tokens, pooled = self.cond(cond)
+        glob = pooled + self.step_emb(zeros if step is None else step)
+        glob = glob + self.level_emb(zeros if level is None else level)
+        known = torch.zeros_like(positions) if known is None else known.long()
+        h = (
+            self.in_proj(z)
+            + self.pos_emb(positions)
+            + self.tau_mlp(sinusoidal(tau, self.d_model))
+            + self.known_emb(known)
+            + glob[:, None]
+        )
+        h = self.blocks(torch.cat([cond_tokens, h], dim=1))[:, cond_tokens.shape[1] :]
+        return self.out_proj(self.norm(h))

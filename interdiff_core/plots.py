@@ -1,0 +1,99 @@
+"""Figures for the report, drawn from artifacts on disk (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from interdiff_core.io import atomic_path  # noqa: E402
+
+
+def _save(fig, path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def frontier(table: pd.DataFrame, path) -> None:
+    """Quality against compute: MSE and collision rate against tokens processed."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, col in zip(axes, ["mse", "collision_rate"]):
+        for method, style in [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--")]:
+            rows = table[table.method == method].sort_values("tokens")
+            ax.plot(rows.tokens, rows[col], style, label=method)
+            for _, r in rows.iterrows():
+                ax.annotate(str(int(r.steps)), (r.tokens, r[col]), fontsize=7)
+        for method, color in [("untrained", "gray"), ("straight_line", "red")]:
+            for v in table[table.method == method][col]:
+                ax.axhline(v, color=color, ls=":", label=method)
+        ax.set_xscale("log")
+        ax.set_yscale("log" if col == "mse" else "linear")
+        ax.set_xlabel("tokens processed per sample (numbers: steps)")
+        ax.set_ylabel(col)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("quality against compute on the test split")
+    _save(fig, path)
+
+
+def _maze(ax, occ: np.ndarray) -> None:
+    G = occ.shape[0]
+    ax.imshow(occ, cmap="Greys", extent=(0, 1, 1, 0), vmin=0, vmax=1.5)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(1, 0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal")
+    del G
+
+
+def trajectories(samples: dict, methods: list[str], n: int, path) -> None:
+    """Sampled trajectories drawn on their maze next to the ground truth (pos is (row, col))."""
+    n = min(n, samples["gt"].shape[0])
+    fig, axes = plt.subplots(n, len(methods) + 1, figsize=(2.4 * (len(methods) + 1), 2.4 * n))
+    axes = np.atleast_2d(axes)
+    kf = samples["keyframes"].numpy()
+    for i in range(n):
+        occ = samples["occ"][i].numpy()
+        for j, name in enumerate(["gt", *methods]):
+            ax = axes[i, j]
+            _maze(ax, occ)
+            p = samples[name][i].numpy()
+            ax.plot(p[:, 1], p[:, 0], "-", lw=1.2, color="tab:blue" if j else "tab:green")
+            ax.plot(p[0, 1], p[0, 0], "o", color="tab:green", ms=4)
+            sg = samples["start_goal"][i].numpy()
+            ax.plot(sg[3], sg[2], "*", color="tab:red", ms=7)
+            if name.startswith(("two_phase", "interp_only")):
+                ax.plot(p[kf[i], 1], p[kf[i], 0], "x", color="tab:orange", ms=4)
+            if i == 0:
+                ax.set_title(name, fontsize=8)
+    _save(fig, path)
+
+
+def keyframe_placement(selected: np.ndarray, labels: np.ndarray, T: int, path) -> None:
+    """Where the selector puts level-0 keyframes on the test split, against the DP labels."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    bins = np.arange(T + 1) - 0.5
+    ax.hist(labels[:, 1:-1].ravel(), bins=bins, alpha=0.5, label="DP labels (D_phi costs)")
+    ax.hist(selected[:, 1:-1].ravel(), bins=bins, alpha=0.5, label="selector")
+    ax.set_xlabel("frame index")
+    ax.set_ylabel("count (interior keyframes)")
+    ax.legend()
+    _save(fig, path)
+
+
+def loss_curves(histories: dict[str, np.ndarray], path) -> None:
+    fig, axes = plt.subplots(1, len(histories), figsize=(3.2 * len(histories), 2.8))
+    for ax, (name, h) in zip(np.atleast_1d(axes), histories.items()):
+        w = max(1, len(h) // 50)
+        smooth = np.convolve(h, np.ones(w) / w, mode="valid")
+        ax.plot(h, alpha=0.3)
+        ax.plot(np.arange(len(smooth)) + w - 1, smooth)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step")
+    _save(fig, path)

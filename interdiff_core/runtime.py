@@ -1,0 +1,31 @@
+"""Process set-up shared by every stage: logging to the rule's log file, threads, seeds."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+
+def setup(log_path=None, threads: int = 1, seed: int = 0) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=handlers, force=True
+    )
+    torch.set_num_threads(max(1, int(threads)))
+    torch.manual_seed(seed)
+
+
+def stage_meta(stage: str, cfg: dict, model=None, **extra) -> dict:
+    """What every checkpoint and cache records: the stage, its config, its code digest."""
+    from interdiff_core.digest import stage_digest
+
+    meta = {"stage": stage, "config": cfg, "code": stage_digest(stage), **extra}
+    if model is not None:
+        meta["model_config"] = model.config
+    return meta

@@ -1,0 +1,66 @@
+"""Model calls shared by training-time caching and test-time sampling.
+
+Each helper binds one model to the common sampler or to one refinement pass; they are the only
+places that know how the teacher, phase-1 and phase-2 are called.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_frames
+from interdiff_core.diffusion.sampler import sample
+from interdiff_core.selection.masks import interpolate
+
+
+def teacher_fn(model, cond: torch.Tensor, T: int):
+    positions = torch.arange(T).expand(cond.shape[0], T)
+    return lambda z, tau, step: model(z, positions, tau, cond, step=step)
+
+
+def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
+    """The teacher as x̂ = f(z [N,T,D], τ [N]) at one shared level, with the finest step size."""
+    finest = teacher.step_emb.num_embeddings - 1
+    positions = torch.arange(T).expand(cond.shape[0], T)
+
+    def f(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        step = torch.full((z.shape[0],), finest, dtype=torch.long)
+        return teacher(z, positions, tau[:, None].expand(-1, T), cond, step=step)
+
+    return f
+
+
+def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
+    return lambda z, tau, step: model(z, idx, tau, cond, step=step)
+
+
+def sample_teacher(model, cond, T: int, steps: int, gen, x_dim: int = 2) -> torch.Tensor:
+    return sample(teacher_fn(model, cond, T), (cond.shape[0], T, x_dim), steps, gen)
+
+
+def sample_keyframes(model, cond, idx, steps: int, gen, x_dim: int = 2) -> torch.Tensor:
+    return sample(keyframe_fn(model, cond, idx), (*idx.shape, x_dim), steps, gen)
+
+
+def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen):
+    """One phase-2 pass: corrupt from the keyframes of `level`, predict the clean sequence."""
+    z, known = corrupt(values, idx, T, sigma, gen)
+    B = z.shape[0]
+    positions = torch.arange(T).expand(B, T)
+    lvl = torch.full((B,), level, dtype=torch.long)
+    return model(z, positions, known.float(), cond, known=known, level=lvl)
+
+
+@torch.no_grad()
+def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], gen):
+    """Phase-2 sampling over nested levels, coarse to fine.
+
+    Level 0's keyframes are the phase-1 anchors; each finer level takes its new keyframes from
+    the previous level's prediction (anchors stay fixed) and predicts the sequence again.
+    """
+    idx0 = levels_idx[0]
+    current = interpolate(anchors, idx0, T)
+    for s, (idx, sigma) in enumerate(zip(levels_idx, sigmas)):
+        pinned = place_frames(current, idx0, anchors)
+        current = refine_step(model, gather_frames(pinned, idx), idx, s, cond, T, sigma, gen)
+    return current

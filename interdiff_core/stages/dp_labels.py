@@ -1,0 +1,40 @@
+"""dp_labels: nested DP keyframes per sample and level, from D_phi's predicted costs."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.io import load_model, save_tensors
+from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.runtime import stage_meta
+from interdiff_core.selection.dp import dp_select_levels
+
+log = logging.getLogger(__name__)
+
+
+def dp_labels(split_dirs: dict[str, str], dphi_path, out_path, cfg: dict) -> None:
+    dphi, _ = load_model(SegmentCostPredictor, dphi_path)
+    levels = cfg["levels"]
+    out = {}
+    for split, shard_dir in split_dirs.items():
+        data = load_split(shard_dir)
+        if levels[-1] > data.T:
+            raise ValueError(f"dp.levels: {levels[-1]} keyframes > horizon {data.T}")
+        chunks = []
+        for s in range(0, len(data), 256):
+            costs = dphi.cost_matrix(data.cond[s : s + 256])
+            chunks.append(dp_select_levels(costs, levels))
+        for lvl in range(len(levels)):
+            out[f"{split}.level{lvl}"] = torch.cat([c[lvl] for c in chunks])
+        interior = out[f"{split}.level0"][:, 1:-1].flatten()
+        log.info(
+            "%s: %d samples; level-0 interior keyframes: %d distinct schedules, mean index %.1f",
+            split,
+            len(data),
+            len(torch.unique(out[f"{split}.level0"], dim=0)),
+            interior.float().mean(),
+        )
+    save_tensors(out_path, out, stage_meta("dp_labels", cfg))

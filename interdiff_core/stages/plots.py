@@ -1,0 +1,42 @@
+"""plots: the report's figures, from the samples, tables and checkpoints on disk."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from interdiff_core import plots
+from interdiff_core.io import load_checkpoint, load_tensors
+
+
+def make_plots(
+    samples_path,
+    metrics_csv,
+    labels_path,
+    model_paths: dict[str, str],
+    out: dict[str, str],
+    n_examples: int,
+) -> None:
+    samples, _ = load_tensors(samples_path)
+    table = pd.read_csv(metrics_csv)
+    plots.frontier(table, out["frontier"])
+    best = table[table.method == "two_phase"].sort_values("mse").iloc[0]
+    teacher = table[(table.method == "teacher")].sort_values("steps").iloc[-1]
+    methods = [
+        f"teacher@{int(teacher.steps)}",
+        f"two_phase@{int(best.steps)}",
+        f"interp_only@{int(best.steps)}",
+        "straight_line@0",
+    ]
+    plots.trajectories(samples, methods, n_examples, out["trajectories"])
+    labels, _ = load_tensors(labels_path)
+    n = samples["keyframes"].shape[0]
+    plots.keyframe_placement(
+        samples["keyframes"].numpy(),
+        labels["test.level0"][:n].numpy(),
+        samples["gt"].shape[1],
+        out["keyframes"],
+    )
+    histories = {
+        name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
+    }
+    plots.loss_curves(histories, out["losses"])

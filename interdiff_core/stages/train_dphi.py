@@ -1,0 +1,39 @@
+"""train_dphi: fit D_phi to the segment costs (log space)."""
+
+from __future__ import annotations
+
+import torch
+
+from interdiff_core.io import load_tensors
+from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.runtime import stage_meta
+from interdiff_core.train.loop import train
+
+
+def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
+    t, meta_in = load_tensors(
+        targets_path, {"cond": (None, None), "seg": (None, None, 2), "cost": (None, None)}
+    )
+    cond, seg, cost = t["cond"], t["seg"], t["cost"]
+    model = SegmentCostPredictor(
+        cond.shape[1], meta_in["T"], scale=float(cost.mean()), **cfg["model"]
+    )
+    y = model.to_log_target(cost)
+
+    def loss_fn(model, gen):
+        b = torch.randint(len(cond), (cfg["batch_size"],), generator=gen)
+        return ((model(cond[b], seg[b]) - y[b]) ** 2).mean()
+
+    meta = stage_meta("train_dphi", cfg, model)
+    train(
+        model,
+        loss_fn,
+        stage="train_dphi",
+        steps=cfg["steps"],
+        lr=cfg["lr"],
+        seed=seed,
+        ckpt_dir=ckpt_dir,
+        out_path=out_path,
+        meta=meta,
+        checkpoint_every=cfg["checkpoint_every"],
+    )

@@ -1,0 +1,64 @@
+"""train_phase1: the keyframe denoiser — flow matching (with shortcut steps) on the K_0
+keyframes only, at indices drawn per batch from a policy mix (dp / uniform / random / selector)."""
+
+from __future__ import annotations
+
+import torch
+
+from interdiff_core.corruption.keyframes import gather_frames
+from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.diffusion.flow import shortcut_loss, step_levels
+from interdiff_core.io import load_model, load_tensors
+from interdiff_core.models.selector import select_nested
+from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.runtime import stage_meta
+from interdiff_core.sample.two_phase import keyframe_fn
+from interdiff_core.stages.policies import mix_choice, policy_indices
+from interdiff_core.train.loop import train
+
+
+def train_phase1(
+    train_dir,
+    labels_path,
+    selector_path,
+    out_path,
+    ckpt_dir,
+    cfg: dict,
+    levels: list[int],
+    seed: int,
+) -> None:
+    data = load_split(train_dir)
+    labels, _ = load_tensors(labels_path)
+    selector, _ = load_model(SequenceTransformer, selector_path)
+    selected = select_nested(selector, data.cond, levels, data.T)
+    model = SequenceTransformer(
+        2,
+        data.cond.shape[1],
+        max_len=data.T,
+        n_steps=len(step_levels(cfg["k_max"])),
+        **cfg["model"],
+    )
+    cond = data.cond
+
+    def loss_fn(model, gen):
+        b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
+        policy = mix_choice(cfg["index_mix"], gen)
+        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[0]
+        f = keyframe_fn(model, cond[b], idx)
+        return shortcut_loss(
+            f, gather_frames(data.x[b], idx), cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"]
+        )
+
+    meta = stage_meta("train_phase1", cfg, model, levels=levels)
+    train(
+        model,
+        loss_fn,
+        stage="train_phase1",
+        steps=cfg["steps"],
+        lr=cfg["lr"],
+        seed=seed,
+        ckpt_dir=ckpt_dir,
+        out_path=out_path,
+        meta=meta,
+        checkpoint_every=cfg["checkpoint_every"],
+    )

@@ -1,0 +1,42 @@
+"""train_teacher: the full-sequence flow-matching denoiser (diffusion + shortcut forcing)."""
+
+from __future__ import annotations
+
+import torch
+
+from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.diffusion.flow import shortcut_loss, step_levels
+from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.runtime import stage_meta
+from interdiff_core.sample.two_phase import teacher_fn
+from interdiff_core.train.loop import train
+
+
+def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int = 2) -> SequenceTransformer:
+    n_steps = len(step_levels(cfg["k_max"]))
+    return SequenceTransformer(x_dim, cond_dim, max_len=T, n_steps=n_steps, **cfg["model"])
+
+
+def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
+    data = load_split(train_dir, on_bad_sample=on_bad_sample)
+    cond = data.cond
+    model = make_teacher(cfg, cond.shape[1], data.T)
+
+    def loss_fn(model, gen):
+        b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
+        f = teacher_fn(model, cond[b], data.T)
+        return shortcut_loss(f, data.x[b], cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
+
+    meta = stage_meta("train_teacher", cfg, model, T=data.T, skipped_samples=data.skipped)
+    train(
+        model,
+        loss_fn,
+        stage="train_teacher",
+        steps=cfg["steps"],
+        lr=cfg["lr"],
+        seed=seed,
+        ckpt_dir=ckpt_dir,
+        out_path=out_path,
+        meta=meta,
+        checkpoint_every=cfg["checkpoint_every"],
+    )

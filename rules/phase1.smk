@@ -1,0 +1,43 @@
+rule train_phase1:
+    input:
+        train=rules.tokenize.output.train,
+        labels=rules.dp_labels.output.labels,
+        selector=rules.train_selector.output.model,
+    output:
+        model=f"{R}/models/phase1.safetensors",
+    params:
+        cfg=config["phase1"],
+        levels=LEVELS,
+        seed=SEED,
+        ckpt_dir=f"{R}/checkpoints/phase1",
+        code=stage_digest("train_phase1"),
+    log:
+        f"{R}/logs/train_phase1.log",
+    threads: config["run"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../workflow_scripts/train_phase1.py"
+
+
+rule anchor_precompute:
+    input:
+        train=rules.tokenize.output.train,
+        selector=rules.train_selector.output.model,
+        phase1=rules.train_phase1.output.model,
+    output:
+        anchors=f"{R}/cache/anchors.safetensors",
+    params:
+        cfg=config["phase1"],
+        levels=LEVELS,
+        seed=SEED,
+        code=stage_digest("anchor_precompute"),
+    log:
+        f"{R}/logs/anchor_precompute.log",
+    threads: config["run"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../workflow_scripts/anchor_precompute.py"

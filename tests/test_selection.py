@@ -1,0 +1,228 @@
+"""Tests for interdiff_core.selection: exact DP keyframe selection and nested keyframe masks."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from interdiff_core.selection.dp import dp_select, dp_select_levels, dp_select_python, path_cost
+from interdiff_core.selection.masks import (
+    indices_to_mask,
+    interpolate,
+    mask_to_indices,
+    nested_from_level_logits,
+    nested_from_scores,
+    random_nested,
+    uniform_indices,
+    uniform_nested,
+)
+
+
+def _random_costs(B: int, T: int, seed: int, inf_frac: float = 0.0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    # the lower triangle is never read, so it is left as random junk
+    costs = torch.rand(B, T, T, generator=g, dtype=torch.float64) * 10
+    if inf_frac:
+        costs[torch.rand(B, T, T, generator=g) < inf_frac] = math.inf
+    return costs
+
+
+def _brute(costs: torch.Tensor, K: int, allowed: torch.Tensor | None = None) -> float:
+    """Best objective for one sample `costs [T, T]` over all K-subsets of the allowed frames."""
+    T = costs.shape[0]
+    interior = [t for t in range(1, T - 1) if allowed is None or bool(allowed[t])]
+    best = math.inf
+    for mid in itertools.combinations(interior, K - 2):
+        idx = (0, *mid, T - 1)
+        best = min(best, sum(float(costs[a, b]) for a, b in itertools.pairwise(idx)))
+    return best
+
+
+def _check_valid(idx: torch.Tensor, T: int, K: int) -> None:
+    assert idx.dtype == torch.long and idx.shape[1] == K
+    assert (idx[:, 0] == 0).all() and (idx[:, -1] == T - 1).all()
+    assert (idx[:, 1:] > idx[:, :-1]).all()
+
+
+def _check_nested(levels_idx: list[torch.Tensor], T: int, levels: list[int]) -> None:
+    for idx, K in zip(levels_idx, levels, strict=True):
+        _check_valid(idx, T, K)
+    for coarse, fine in itertools.pairwise(levels_idx):
+        assert (indices_to_mask(coarse, T) <= indices_to_mask(fine, T)).all()
+
+
+@pytest.mark.parametrize("T", range(5, 11))
+@pytest.mark.parametrize("inf_frac", [0.0, 0.3])
+def test_dp_select_matches_brute_force(T: int, inf_frac: float) -> None:
+    B = 4
+    costs = _random_costs(B, T, seed=T, inf_frac=inf_frac)
+    for K in sorted({2, 3, T // 2, T - 1, T}):
+        idx = dp_select(costs, K)
+        _check_valid(idx, T, K)
+        got = path_cost(costs, idx)
+        for b in range(B):
+            want = _brute(costs[b], K)
+            assert float(got[b]) == pytest.approx(want, rel=1e-12)
+            py_idx = dp_select_python(costs[b].tolist(), K)
+            py_obj = path_cost(costs[b : b + 1], torch.tensor([py_idx]))[0]
+            assert float(py_obj) == pytest.approx(want, rel=1e-12)
+            if math.isfinite(want):  # same recurrence and tie rule -> same indices
+                assert py_idx == idx[b].tolist()
+
+
+@pytest.mark.parametrize("T", [6, 8, 10])
+def test_dp_select_with_allowed_matches_brute_force(T: int) -> None:
+    B = 5
+    costs = _random_costs(B, T, seed=100 + T, inf_frac=0.1)
+    g = torch.Generator().manual_seed(T)
+    allowed = torch.rand(B, T, generator=g) < 0.6
+    allowed[:, 0] = allowed[:, -1] = True
+    allowed[:, 1:4] = True  # at least 5 allowed frames per row
+    for K in [2, 3, 5]:
+        idx = dp_select(costs, K, allowed)
+        _check_valid(idx, T, K)
+        assert allowed.gather(1, idx).all()
+        got = path_cost(costs, idx)
+        for b in range(B):
+            assert float(got[b]) == pytest.approx(_brute(costs[b], K, allowed[b]), rel=1e-12)
+
+
+def test_dp_select_float32_and_all_inf_rows() -> None:
+    T, K = 9, 4
+    costs = _random_costs(3, T, seed=7).float()
+    costs[1] = math.inf  # no finite selection: still a valid, sorted answer
+    costs[2, :, T - 1] = math.inf
+    costs[2, 5, T - 1] = 1.0  # the only finite way into the last frame
+    idx = dp_select(costs, K)
+    _check_valid(idx, T, K)
+    assert idx[2, -2] == 5
+    assert float(path_cost(costs, idx)[0]) == pytest.approx(_brute(costs[0].double(), K), rel=1e-5)
+
+
+def test_dp_select_levels_nested_and_optimal() -> None:
+    T, levels, B = 10, [3, 5, 8], 4
+    costs = _random_costs(B, T, seed=3)
+    out = dp_select_levels(costs, levels)
+    _check_nested(out, T, levels)
+    assert float(path_cost(costs, out[-1])[0]) == pytest.approx(_brute(costs[0], levels[-1]))
+    for s in range(len(levels) - 1):
+        got = path_cost(costs, out[s])
+        above = indices_to_mask(out[s + 1], T)
+        for b in range(B):
+            want = _brute(costs[b], levels[s], above[b])
+            assert float(got[b]) == pytest.approx(want, rel=1e-12)
+
+
+def test_dp_select_errors() -> None:
+    costs = _random_costs(2, 6, seed=0)
+    with pytest.raises(ValueError, match="do not fit"):
+        dp_select(costs, 7)
+    with pytest.raises(ValueError, match="K must be >= 2"):
+        dp_select(costs, 1)
+    with pytest.raises(ValueError, match="square"):
+        dp_select(costs[:, :, :5], 3)
+    allowed = torch.ones(2, 6, dtype=torch.bool)
+    allowed[1, -1] = False
+    with pytest.raises(ValueError, match="endpoints"):
+        dp_select(costs, 3, allowed)
+    allowed = torch.zeros(2, 6, dtype=torch.bool)
+    allowed[:, [0, 2, 5]] = True
+    with pytest.raises(ValueError, match="allow only 3"):
+        dp_select(costs, 4, allowed)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        dp_select_levels(costs, [4, 3])
+    with pytest.raises(ValueError, match="do not fit"):
+        uniform_indices(5, 6)
+    with pytest.raises(ValueError, match="K must be >= 2"):
+        uniform_indices(5, 1)
+
+
+def test_mask_roundtrip_and_errors() -> None:
+    idx = torch.tensor([[0, 2, 5], [0, 4, 5]])
+    mask = indices_to_mask(idx, 6)
+    assert mask.sum().item() == 6
+    assert torch.equal(mask_to_indices(mask), idx)
+    mask[0, 3] = True
+    with pytest.raises(ValueError, match="same number"):
+        mask_to_indices(mask)
+
+
+@pytest.mark.parametrize("feat", [(), (3,), (2, 4, 5)])
+def test_interpolate_exact_and_linear(feat: tuple[int, ...]) -> None:
+    T, B = 12, 3
+    idx = torch.tensor([[0, 3, 4, 11], [0, 5, 9, 11], [0, 1, 2, 11]])
+    g = torch.Generator().manual_seed(0)
+    values = torch.randn(B, 4, *feat, generator=g, dtype=torch.float64)
+    out = interpolate(values, idx, T)
+    assert out.shape == (B, T, *feat)
+    for b in range(B):
+        for m in range(3):
+            a, c = int(idx[b, m]), int(idx[b, m + 1])
+            assert torch.equal(out[b, a], values[b, m])  # bit-exact at keyframes
+            for t in range(a, c + 1):
+                w = (t - a) / (c - a)
+                want = (1 - w) * values[b, m] + w * values[b, m + 1]
+                torch.testing.assert_close(out[b, t], want)
+        assert torch.equal(out[b, T - 1], values[b, -1])
+
+
+def test_uniform_indices() -> None:
+    assert uniform_indices(64, 8).tolist() == [0, 9, 18, 27, 36, 45, 54, 63]
+    assert uniform_indices(5, 5).tolist() == [0, 1, 2, 3, 4]
+    for T in range(2, 40):
+        for K in range(2, T + 1):
+            idx = uniform_indices(T, K)
+            _check_valid(idx.unsqueeze(0), T, K)
+
+
+def test_nested_builders() -> None:
+    B, T, levels = 6, 32, [4, 8, 16, 32]
+    g = torch.Generator().manual_seed(0)
+
+    out = uniform_nested(B, T, levels)
+    _check_nested(out, T, levels)
+    assert (out[0] == uniform_indices(T, 4)).all() and (out[1] == out[1][0]).all()
+
+    base = random_nested(B, T, levels[:1], g)[0]
+    scores = torch.randn(B, T, generator=g)
+    out = nested_from_scores(base, T, levels, scores)
+    _check_nested(out, T, levels)
+    added = indices_to_mask(out[1], T) & ~indices_to_mask(out[0], T)
+    rest = ~indices_to_mask(out[1], T)
+    for b in range(B):  # the added frames outscore every frame left out
+        assert scores[b][added[b]].min() >= scores[b][rest[b]].max()
+    _check_nested(nested_from_scores(base, T, levels, None), T, levels)
+    _check_nested(nested_from_scores(base, T, levels, torch.full((B, T), -math.inf)), T, levels)
+
+    logits = torch.randn(B, len(levels), T, generator=g)
+    out = nested_from_level_logits(logits, levels)
+    _check_nested(out, T, levels)
+    interior = logits[:, 0, 1:-1]
+    picked = indices_to_mask(out[0], T)[:, 1:-1]
+    for b in range(B):
+        assert interior[b][picked[b]].min() >= interior[b][~picked[b]].max()
+
+    a = random_nested(B, T, levels, torch.Generator().manual_seed(5))
+    b = random_nested(B, T, levels, torch.Generator().manual_seed(5))
+    c = random_nested(B, T, levels, torch.Generator().manual_seed(6))
+    _check_nested(a, T, levels)
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_midpoint_insertion_nests_uniform_spacing() -> None:
+    out = uniform_nested(1, 65, [5, 9, 17, 33, 65])
+    for s, idx in enumerate(out):
+        assert idx[0].tolist() == list(range(0, 65, 64 // (4 * 2**s)))
+
+
+def test_nested_errors() -> None:
+    with pytest.raises(ValueError, match="K_0=4"):
+        nested_from_scores(torch.tensor([[0, 9]]), 10, [4, 6], None)
+    with pytest.raises(ValueError, match="S=2"):
+        nested_from_level_logits(torch.zeros(1, 3, 10), [4, 6])
+    with pytest.raises(ValueError, match="exceed"):
+        uniform_nested(1, 10, [4, 11])

@@ -1,0 +1,11 @@
+from interdiff_core.runtime import setup
+from interdiff_core.stages.dphi_targets import dphi_targets
+
+setup(snakemake.log[0], snakemake.threads)
+dphi_targets(
+    snakemake.input.cache,
+    snakemake.input.teacher,
+    snakemake.output.targets,
+    snakemake.params.cfg,
+    snakemake.params.seed,
+)
