@@ -1,8 +1,7 @@
 from snakemake.utils import min_version, validate
 
-from interdiff_core.config import check_config
+from interdiff_core.config import canonical, check_config
 from interdiff_core.digest import stage_digest
-
 
 min_version("9.0")
 
@@ -12,11 +11,12 @@ configfile: "config.yaml"
 
 validate(config, "config.schema.yaml")
 check_config(config)
+C = canonical(config)  # rules read C: params then compare equal whatever the key order
 
-R = config["run"]["results"]
-SEED = config["run"]["seed"]
-LEVELS = config["dp"]["levels"]
-SPLITS = ["train", "val", "test"]
+R = C["run"]["results"]
+SEED = C["run"]["seed"]
+LEVELS = C["dp"]["levels"]
+CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
 
 
 report: "rules/captions/workflow.rst"
@@ -31,8 +31,8 @@ include: "rules/evaluate.smk"
 
 
 rule all:
+    default_target: True
     input:
         f"{R}/eval/metrics.csv",
         f"{R}/eval/selector.csv",
         f"{R}/plots/frontier.png",
-    default_target: True

@@ -37,3 +37,13 @@ def check_config(cfg: dict) -> None:
         key = "index_mix" if section == "phase1" else "mask_mix"
         if sum(cfg[section][key].values()) <= 0:
             _fail(f"{section}.{key}", "weights must not all be zero")
+
+
+def canonical(obj):
+    """The config with every mapping's keys sorted. Snakemake compares `params` by their text,
+    so the same values written in another key order must not look like a change."""
+    if isinstance(obj, dict):
+        return {k: canonical(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [canonical(v) for v in obj]
+    return obj

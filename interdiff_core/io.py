@@ -29,6 +29,9 @@ def atomic_path(path: str | os.PathLike):
     os.close(fd)
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; artifacts are not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

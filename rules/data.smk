@@ -1,15 +1,17 @@
 rule prepare_data:
     output:
         raw=f"{R}/data/raw.safetensors",
-    params:
-        cfg=config["data"],
-        seed=SEED,
-        code=stage_digest("prepare_data"),
     log:
         f"{R}/logs/prepare_data.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        cfg=C["data"],
+        seed=SEED,
+        code=stage_digest("prepare_data"),
     script:
         "../workflow_scripts/prepare_data.py"
 
@@ -21,14 +23,16 @@ rule tokenize:
         train=directory(f"{R}/shards/train"),
         val=directory(f"{R}/shards/val"),
         test=directory(f"{R}/shards/test"),
-    params:
-        cfg=config["tokenize"],
-        mazes=config["data"]["mazes"],
-        code=stage_digest("tokenize"),
     log:
         f"{R}/logs/tokenize.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        cfg=C["tokenize"],
+        mazes=C["data"]["mazes"],
+        code=stage_digest("tokenize"),
     script:
         "../workflow_scripts/tokenize.py"

@@ -7,16 +7,18 @@ rule sample:
         phase2=rules.train_phase2.output.model,
     output:
         samples=f"{R}/samples/test.safetensors",
-    params:
-        cfg=config["sample"],
-        seed=SEED,
-        code=stage_digest("sample"),
     log:
         f"{R}/logs/sample.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        cfg=C["sample"],
+        seed=SEED,
+        code=stage_digest("sample"),
     script:
         "../workflow_scripts/sample.py"
 
@@ -30,13 +32,15 @@ rule metrics:
             caption="captions/metrics.rst",
             category="Metrics",
         ),
-    params:
-        code=stage_digest("metrics"),
     log:
         f"{R}/logs/metrics.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=stage_digest("metrics"),
     script:
         "../workflow_scripts/metrics.py"
 
@@ -72,13 +76,15 @@ rule plots:
             caption="captions/losses.rst",
             category="Training",
         ),
-    params:
-        cfg=config["metrics"],
-        code=stage_digest("plots"),
     log:
         f"{R}/logs/plots.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        cfg=C["metrics"],
+        code=stage_digest("plots"),
     script:
         "../workflow_scripts/plots.py"

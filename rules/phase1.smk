@@ -5,18 +5,20 @@ rule train_phase1:
         selector=rules.train_selector.output.model,
     output:
         model=f"{R}/models/phase1.safetensors",
+    log:
+        f"{R}/logs/train_phase1.log",
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
-        cfg=config["phase1"],
+        cfg=C["phase1"],
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase1",
         code=stage_digest("train_phase1"),
-    log:
-        f"{R}/logs/train_phase1.log",
-    threads: config["run"]["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=120,
     script:
         "../workflow_scripts/train_phase1.py"
 
@@ -28,16 +30,18 @@ rule anchor_precompute:
         phase1=rules.train_phase1.output.model,
     output:
         anchors=f"{R}/cache/anchors.safetensors",
-    params:
-        cfg=config["phase1"],
-        levels=LEVELS,
-        seed=SEED,
-        code=stage_digest("anchor_precompute"),
     log:
         f"{R}/logs/anchor_precompute.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        cfg=C["phase1"],
+        levels=LEVELS,
+        seed=SEED,
+        code=stage_digest("anchor_precompute"),
     script:
         "../workflow_scripts/anchor_precompute.py"

@@ -6,17 +6,19 @@ rule train_phase2:
         anchors=rules.anchor_precompute.output.anchors,
     output:
         model=f"{R}/models/phase2.safetensors",
+    log:
+        f"{R}/logs/train_phase2.log",
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
-        cfg=config["phase2"],
+        cfg=C["phase2"],
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase2",
         code=stage_digest("train_phase2"),
-    log:
-        f"{R}/logs/train_phase2.log",
-    threads: config["run"]["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=120,
     script:
         "../workflow_scripts/train_phase2.py"

@@ -4,16 +4,18 @@ rule dphi_targets:
         teacher=rules.train_teacher.output.model,
     output:
         targets=f"{R}/cache/dphi_targets.safetensors",
-    params:
-        cfg=config["dphi"],
-        seed=SEED,
-        code=stage_digest("dphi_targets"),
     log:
         f"{R}/logs/dphi_targets.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=8000,
         runtime=30,
+    params:
+        cfg=C["dphi"],
+        seed=SEED,
+        code=stage_digest("dphi_targets"),
     script:
         "../workflow_scripts/dphi_targets.py"
 
@@ -23,17 +25,19 @@ rule train_dphi:
         targets=rules.dphi_targets.output.targets,
     output:
         model=f"{R}/models/dphi.safetensors",
-    params:
-        cfg=config["dphi"],
-        seed=SEED,
-        ckpt_dir=f"{R}/checkpoints/dphi",
-        code=stage_digest("train_dphi"),
     log:
         f"{R}/logs/train_dphi.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=60,
+    params:
+        cfg=C["dphi"],
+        seed=SEED,
+        ckpt_dir=f"{R}/checkpoints/dphi",
+        code=stage_digest("train_dphi"),
     script:
         "../workflow_scripts/train_dphi.py"
 
@@ -46,15 +50,17 @@ rule dp_labels:
         dphi=rules.train_dphi.output.model,
     output:
         labels=f"{R}/cache/dp_labels.safetensors",
-    params:
-        cfg=config["dp"],
-        code=stage_digest("dp_labels"),
     log:
         f"{R}/logs/dp_labels.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        cfg=C["dp"],
+        code=stage_digest("dp_labels"),
     script:
         "../workflow_scripts/dp_labels.py"
 
@@ -71,17 +77,19 @@ rule train_selector:
             caption="captions/selector.rst",
             category="Keyframe selection",
         ),
+    log:
+        f"{R}/logs/train_selector.log",
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
-        cfg=config["selector"],
+        cfg=C["selector"],
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/selector",
         code=stage_digest("train_selector"),
-    log:
-        f"{R}/logs/train_selector.log",
-    threads: config["run"]["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=60,
     script:
         "../workflow_scripts/train_selector.py"

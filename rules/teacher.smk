@@ -3,18 +3,20 @@ rule train_teacher:
         train=rules.tokenize.output.train,
     output:
         model=f"{R}/models/teacher.safetensors",
-    params:
-        cfg=config["teacher"],
-        seed=SEED,
-        on_bad_sample=config["data"]["on_bad_sample"],
-        ckpt_dir=f"{R}/checkpoints/teacher",
-        code=stage_digest("train_teacher"),
     log:
         f"{R}/logs/train_teacher.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=120,
+    params:
+        cfg=C["teacher"],
+        seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
+        ckpt_dir=f"{R}/checkpoints/teacher",
+        code=stage_digest("train_teacher"),
     script:
         "../workflow_scripts/train_teacher.py"
 
@@ -25,15 +27,17 @@ rule teacher_precompute:
         teacher=rules.train_teacher.output.model,
     output:
         cache=f"{R}/cache/teacher_predictions.safetensors",
-    params:
-        cfg={k: config["dphi"][k] for k in ("subsample", "t_steps")},
-        seed=SEED,
-        code=stage_digest("teacher_precompute"),
     log:
         f"{R}/logs/teacher_precompute.log",
-    threads: config["run"]["threads"]
+    conda:
+        CONDA_ENV
+    threads: C["run"]["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        cfg={k: C["dphi"][k] for k in ("subsample", "t_steps")},
+        seed=SEED,
+        code=stage_digest("teacher_precompute"),
     script:
         "../workflow_scripts/teacher_precompute.py"

@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import torch
 
-# f(z [B,L,D], tau [B,L], step [B] long) -> x_hat [B,L,D]; everything else is bound in a closure.
-ModelFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+# f(z [B,L,D], tau [B,L], step [B] long, rows=slice(None)) -> x_hat [B,L,D]: a model with its
+# conditioning bound in a closure; `rows` picks the batch rows z belongs to.
+ModelFn = Callable[..., torch.Tensor]
 
 
 def _b(tau: torch.Tensor) -> torch.Tensor:
@@ -80,17 +81,15 @@ def shortcut_loss(
     x_hat = f(z, tau, log2k)
 
     target = x
-    coarse = k < k_max
-    if coarse.any():
+    rows = torch.nonzero(k < k_max).squeeze(1)
+    if len(rows):  # bootstrap only the rows with a coarse step: two half-steps d/2 = 1/(2k)
         with torch.no_grad():
-            half = (0.5 / k.float())[:, None].expand(B, L)
-            # d/2 = 1/(2k); rows at k_max are clamped and their bootstrap discarded below
-            fine = (log2k + 1).clamp_max(int(math.log2(k_max)))
-            x1 = f(z, tau, fine)
-            z_mid = euler_step(z, x1, tau, tau + half)
-            x2 = f(z_mid, tau + half, fine)
-            v_target = 0.5 * (velocity(z, x1, tau) + velocity(z_mid, x2, tau + half))
-            x_boot = z + (1 - _b(tau)) * v_target
-        target = torch.where(coarse[:, None, None], x_boot, x)
+            zc, tc, fine = z[rows], tau[rows], log2k[rows] + 1
+            half = (0.5 / k[rows].float())[:, None].expand(-1, L)
+            x1 = f(zc, tc, fine, rows=rows)
+            z_mid = euler_step(zc, x1, tc, tc + half)
+            x2 = f(z_mid, tc + half, fine, rows=rows)
+            v_target = 0.5 * (velocity(zc, x1, tc) + velocity(z_mid, x2, tc + half))
+            target = x.index_copy(0, rows, zc + (1 - _b(tc)) * v_target)
     err = ((x_hat - target) ** 2).mean(-1)
     return (ramp_weight(tau) * err).mean()

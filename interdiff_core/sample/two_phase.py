@@ -12,10 +12,12 @@ from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_fr
 from interdiff_core.diffusion.sampler import sample
 from interdiff_core.selection.masks import interpolate
 
+ALL = slice(None)
+
 
 def teacher_fn(model, cond: torch.Tensor, T: int):
     positions = torch.arange(T).expand(cond.shape[0], T)
-    return lambda z, tau, step: model(z, positions, tau, cond, step=step)
+    return lambda z, tau, step, rows=ALL: model(z, positions[rows], tau, cond[rows], step=step)
 
 
 def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
@@ -31,7 +33,7 @@ def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
 
 
 def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
-    return lambda z, tau, step: model(z, idx, tau, cond, step=step)
+    return lambda z, tau, step, rows=ALL: model(z, idx[rows], tau, cond[rows], step=step)
 
 
 def sample_teacher(model, cond, T: int, steps: int, gen, x_dim: int = 2) -> torch.Tensor:
@@ -43,12 +45,14 @@ def sample_keyframes(model, cond, idx, steps: int, gen, x_dim: int = 2) -> torch
 
 
 def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen):
-    """One phase-2 pass: corrupt from the keyframes of `level`, predict the clean sequence."""
+    """One phase-2 pass: corrupt from the keyframes of `level`, predict the clean sequence
+    as the corrupted one plus a learned correction."""
     z, known = corrupt(values, idx, T, sigma, gen)
     B = z.shape[0]
     positions = torch.arange(T).expand(B, T)
     lvl = torch.full((B,), level, dtype=torch.long)
-    return model(z, positions, known.float(), cond, known=known, level=lvl)
+    # a correction of the corrupted sequence: an untrained refiner leaves interpolation as is
+    return z + model(z, positions, known.float(), cond, known=known, level=lvl)
 
 
 @torch.no_grad()

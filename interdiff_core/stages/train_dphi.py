@@ -25,15 +25,4 @@ def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
         return ((model(cond[b], seg[b]) - y[b]) ** 2).mean()
 
     meta = stage_meta("train_dphi", cfg, model)
-    train(
-        model,
-        loss_fn,
-        stage="train_dphi",
-        steps=cfg["steps"],
-        lr=cfg["lr"],
-        seed=seed,
-        ckpt_dir=ckpt_dir,
-        out_path=out_path,
-        meta=meta,
-        checkpoint_every=cfg["checkpoint_every"],
-    )
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)

@@ -50,15 +50,4 @@ def train_phase1(
         )
 
     meta = stage_meta("train_phase1", cfg, model, levels=levels)
-    train(
-        model,
-        loss_fn,
-        stage="train_phase1",
-        steps=cfg["steps"],
-        lr=cfg["lr"],
-        seed=seed,
-        ckpt_dir=ckpt_dir,
-        out_path=out_path,
-        meta=meta,
-        checkpoint_every=cfg["checkpoint_every"],
-    )
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)

@@ -60,18 +60,7 @@ def train_selector(
         return selector_loss(model, cond[b], per_level[s][b], level)
 
     meta = stage_meta("train_selector", cfg, model, levels=levels)
-    train(
-        model,
-        loss_fn,
-        stage="train_selector",
-        steps=cfg["steps"],
-        lr=cfg["lr"],
-        seed=seed,
-        ckpt_dir=ckpt_dir,
-        out_path=out_path,
-        meta=meta,
-        checkpoint_every=cfg["checkpoint_every"],
-    )
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
 
     pred = select_nested(model, test_data.cond, levels, T)
     uniform = uniform_nested(len(test_data), T, levels)

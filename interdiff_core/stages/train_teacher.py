@@ -28,15 +28,4 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
         return shortcut_loss(f, data.x[b], cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
 
     meta = stage_meta("train_teacher", cfg, model, T=data.T, skipped_samples=data.skipped)
-    train(
-        model,
-        loss_fn,
-        stage="train_teacher",
-        steps=cfg["steps"],
-        lr=cfg["lr"],
-        seed=seed,
-        ckpt_dir=ckpt_dir,
-        out_path=out_path,
-        meta=meta,
-        checkpoint_every=cfg["checkpoint_every"],
-    )
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)

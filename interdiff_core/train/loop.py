@@ -45,28 +45,31 @@ def latest_checkpoint(ckpt_dir: Path) -> Path | None:
 def train(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.nn.Module, torch.Generator], torch.Tensor],
-    *,
-    stage: str,
-    steps: int,
-    lr: float,
+    cfg: dict,
+    meta: dict,
     seed: int,
     ckpt_dir,
     out_path,
-    meta: dict,
-    checkpoint_every: int = 200,
+    *,
     weight_decay: float = 0.0,
     grad_clip: float = 1.0,
     warmup: int = 50,
 ) -> list[float]:
-    """Train `steps` optimizer steps and write the final checkpoint to `out_path`."""
+    """Train cfg["steps"] optimizer steps at cfg["lr"], checkpointing every
+    cfg["checkpoint_every"], and write the final checkpoint to `out_path`. `meta` (JSON, kept
+    in every checkpoint) names the stage in meta["stage"]."""
+    stage = meta["stage"]
+    steps, lr, checkpoint_every = cfg["steps"], cfg["lr"], cfg["checkpoint_every"]
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / steps))
-    )
+
+    def lr_factor(s: int) -> float:  # linear warm-up, cosine decay
+        return min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / steps))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     history: list[float] = []
     start = 0
     resume = latest_checkpoint(ckpt_dir)
@@ -83,8 +86,9 @@ def train(
         gen.set_state(extra["rng"])
         history = extra["loss_history"].tolist()
         start = m["step"]
-        sched.last_epoch = start - 1
-        sched.step()
+        sched.last_epoch = start
+        for group in opt.param_groups:
+            group["lr"] = group["initial_lr"] * lr_factor(start)
         log.info("%s: resumed from %s at step %d", stage, resume, start)
 
     from torch.utils.tensorboard import SummaryWriter  # slow import; only when training
@@ -119,6 +123,8 @@ def train(
         if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
             last_good = ckpt_dir / f"ckpt-{step + 1:08d}.safetensors"
             checkpoint(step + 1, last_good)
+            recent = history[-checkpoint_every:]
+            log.info("%s: step %d, mean loss %.5g", stage, step + 1, sum(recent) / len(recent))
             for old in sorted(ckpt_dir.glob(CKPT_GLOB))[:-2]:
                 old.unlink()
     writer.close()

@@ -1,0 +1,50 @@
+"""A bad config is rejected before any job starts, naming the field."""
+
+import pytest
+import yaml
+from conftest import REPO, snakemake
+
+from interdiff_core.config import ConfigError, canonical, check_config
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda c: c["dp"].update(levels=[6, 40]), "dp.levels"),
+        (lambda c: c["dp"].update(levels=[12, 6]), "dp.levels"),
+        (lambda c: c["phase2"].update(noise_sigma=[0.1]), "phase2.noise_sigma"),
+        (lambda c: c["sample"].update(teacher_steps=[128]), "sample.teacher_steps"),
+        (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
+    ],
+)
+def test_cross_field_checks_name_the_field(edit, field):
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    check_config(cfg)
+    edit(cfg)
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        check_config(cfg)
+
+
+def test_canonical_ignores_key_order():
+    assert str(canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 0}]}})) == str(
+        canonical({"a": {"c": [{"e": 0, "f": 1}], "d": 2}, "b": 1})
+    )
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["teacher"].update(stepz=3), "stepz"),
+        (lambda c: c["teacher"].update(steps=-5), "-5"),
+        (lambda c: c["dp"].update(levels=[4, 99]), "dp.levels"),
+        (lambda c: c["data"].update(domain="audio"), "audio"),
+    ],
+)
+def test_snakemake_refuses_a_bad_config_before_any_job(workflow_copy, edit, message):
+    cfg = yaml.safe_load((workflow_copy / "micro.yaml").read_text())
+    edit(cfg)
+    (workflow_copy / "micro.yaml").write_text(yaml.safe_dump(cfg))
+    out = snakemake(workflow_copy, "-n", check=False)
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr
+    assert not (workflow_copy / "results").exists()

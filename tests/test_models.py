@@ -1,0 +1,65 @@
+"""Models and corruption: positions separate neighbours, selector labels reach the loss,
+phase-2 corruption keeps keyframes, anchors land in the result (not in a copy)."""
+
+import torch
+
+from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_frames, with_anchors
+from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.models.selector import make_selector, select_nested, selector_loss
+from interdiff_core.models.transformer import SequenceTransformer
+
+
+def test_neighbouring_frames_get_distinct_embeddings():
+    m = SequenceTransformer(2, 4, d_model=32, n_layers=1, n_heads=2, max_len=128)
+    e = m.pos_emb(torch.arange(128))
+    cos = torch.nn.functional.cosine_similarity(e[:-1], e[1:])
+    assert cos.max() < 0.9
+
+
+def test_selector_labels_reach_the_loss():
+    torch.manual_seed(0)
+    model = make_selector(6, 12, 2, d_model=16, n_layers=1, n_heads=2)
+    cond = torch.randn(4, 6)
+    level = torch.zeros(4, dtype=torch.long)
+    a = torch.tensor([[0, 3, 7, 11]] * 4)
+    b = torch.tensor([[0, 5, 9, 11]] * 4)
+    assert selector_loss(model, cond, a, level) != selector_loss(model, cond, b, level)
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    for _ in range(150):
+        opt.zero_grad()
+        selector_loss(model, cond, a, level).backward()
+        opt.step()
+    picked = select_nested(model, cond, [4, 6], 12)
+    assert picked[0].tolist() == a.tolist()
+    assert set(picked[0][0].tolist()) <= set(picked[1][0].tolist())
+
+
+def test_corrupt_keeps_keyframes_and_noises_only_missing_frames():
+    x = torch.randn(2, 9, 2)
+    idx = torch.tensor([[0, 4, 8], [0, 2, 8]])
+    z, known = corrupt(gather_frames(x, idx), idx, 9, 0.5, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(gather_frames(z, idx), gather_frames(x, idx))
+    clean, _ = corrupt(gather_frames(x, idx), idx, 9, 0.0, torch.Generator())
+    assert torch.all((z != clean).any(-1) == ~known)
+
+
+def test_place_frames_and_anchors_change_the_result():
+    x = torch.zeros(3, 6, 1)
+    idx = torch.tensor([[0, 5]] * 3)
+    anchors = torch.ones(3, 2, 1)
+    out = place_frames(x, idx, anchors)
+    assert out[:, [0, 5]].eq(1).all() and out[:, 1:5].eq(0).all() and x.eq(0).all()
+    always = with_anchors(x, anchors, idx, 1.0, torch.Generator())
+    never = with_anchors(x, anchors, idx, 0.0, torch.Generator())
+    assert torch.equal(always, out) and torch.equal(never, x)
+
+
+def test_dphi_cost_matrix_is_nonnegative_with_free_adjacent_segments():
+    m = SegmentCostPredictor(5, 7, d_model=16, scale=2.0)
+    c = m.cost_matrix(torch.randn(2, 5))
+    upper = torch.triu(torch.ones(7, 7, dtype=torch.bool), 2)
+    assert torch.all(c[:, upper] >= 0) and torch.isfinite(c[:, upper]).all()
+    assert torch.all(torch.diagonal(c, 1, 1, 2) == 0)
+    assert torch.isinf(c[:, 3, 1]).all()
+    y = m.to_log_target(torch.tensor([0.0, 1.0, 5.0]))
+    torch.testing.assert_close(m.to_cost(y), torch.tensor([0.0, 1.0, 5.0]))
