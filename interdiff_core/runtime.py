@@ -9,6 +9,10 @@ from pathlib import Path
 import torch
 
 
+def _log_uncaught(kind, value, tb) -> None:
+    logging.getLogger("interdiff").critical("failed", exc_info=(kind, value, tb))
+
+
 def setup(log_path=None, threads: int = 1, seed: int = 0) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
@@ -17,6 +21,7 @@ def setup(log_path=None, threads: int = 1, seed: int = 0) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=handlers, force=True
     )
+    sys.excepthook = _log_uncaught  # so a failed job's log says why, not only its stderr
     torch.set_num_threads(max(1, int(threads)))
     torch.manual_seed(seed)
 

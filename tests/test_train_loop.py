@@ -52,8 +52,17 @@ def test_nan_loss_stops_with_stage_and_step_and_keeps_checkpoint(tmp_path):
     assert not (tmp_path / "model.safetensors").exists()
 
 
-def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path, fail_at=6)
-    with pytest.raises(ValueError, match="delete .*ckpt to start over"):
-        _run(tmp_path, steps=20)
+        _run(tmp_path / "a", fail_at=6)
+    _run(tmp_path / "fresh", steps=20)
+    _run(tmp_path / "a", steps=20)  # stale checkpoint at step 4 of a 12-step run: start over
+    fresh, _, _ = load_checkpoint(tmp_path / "fresh" / "model.safetensors")
+    state, _, _ = load_checkpoint(tmp_path / "a" / "model.safetensors")
+    for k in fresh:
+        torch.testing.assert_close(state[k], fresh[k], rtol=0, atol=0)
+
+
+def test_a_finished_run_leaves_only_the_final_model(tmp_path):
+    _run(tmp_path)
+    assert not list((tmp_path / "ckpt").glob("ckpt-*"))

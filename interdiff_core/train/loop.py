@@ -75,12 +75,13 @@ def train(
     resume = latest_checkpoint(ckpt_dir)
     if resume is not None:
         state, extra, m = load_checkpoint(resume)
-        if m.get("stage") != stage or m.get("total_steps") != steps:
-            raise ValueError(
-                f"{resume}: checkpoint is for stage {m.get('stage')!r} with "
-                f"{m.get('total_steps')} steps, this run is {stage!r} with {steps}; "
-                f"delete {ckpt_dir} to start over"
-            )
+        if {k: m.get(k) for k in meta} != meta or m.get("total_steps") != steps:
+            # another config or code: resuming would mix two runs
+            log.warning("%s: %s is from another config or code; starting over", stage, resume)
+            for old in ckpt_dir.glob(CKPT_GLOB):
+                old.unlink()
+            resume = None
+    if resume is not None:
         model.load_state_dict(state)
         _restore_optim(opt, extra, m["param_groups"])
         gen.set_state(extra["rng"])
@@ -131,6 +132,8 @@ def train(
     model.eval()
     final_meta = dict(meta, stage=stage, step=steps, total_steps=steps)
     save_checkpoint(out_path, model, final_meta, {"loss_history": torch.tensor(history)})
+    for done in ckpt_dir.glob(CKPT_GLOB):  # the final model supersedes them
+        done.unlink()
     log.info(
         "%s: done, final loss %.5g, wrote %s",
         stage,
