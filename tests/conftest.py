@@ -17,6 +17,7 @@ WORKFLOW_FILES = [
     "workflow_scripts",
     "interdiff_core",
     "profiles",
+    "envs",
 ]
 
 

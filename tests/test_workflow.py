@@ -126,6 +126,7 @@ def test_kill_9_during_training_then_rerun_resumes(workflow_copy):
     proc.wait()
     assert list(ckpts.glob("ckpt-*.safetensors")), "no checkpoint appeared before the kill"
     assert not (wd / "results" / "micro" / "models" / "teacher.safetensors").exists()
+    snakemake(wd, "--unlock")  # the killed snakemake left its lock behind, as after any kill -9
     snakemake(wd, "--until", "train_teacher", "--rerun-incomplete")
     log = (wd / "results" / "micro" / "logs" / "train_teacher.log").read_text()
     assert "resumed from" in log
