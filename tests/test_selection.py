@@ -73,6 +73,15 @@ def test_dp_select_matches_brute_force(T: int, inf_frac: float) -> None:
                 assert py_idx == idx[b].tolist()
 
 
+def test_dp_select_breaks_ties_like_the_python_reference() -> None:
+    # integer costs in {0, 1, 2}: many selections tie, and the smallest predecessor must win
+    g = torch.Generator().manual_seed(0)
+    costs = torch.randint(0, 3, (64, 12, 12), generator=g).float().triu(1)
+    for K in (3, 5, 8):
+        want = [dp_select_python(row, K) for row in costs.tolist()]
+        assert dp_select(costs, K).tolist() == want
+
+
 @pytest.mark.parametrize("T", [6, 8, 10])
 def test_dp_select_with_allowed_matches_brute_force(T: int) -> None:
     B = 5

@@ -41,6 +41,7 @@ def _check_allowed(allowed: Tensor, B: int, T: int, K: int) -> None:
 def _solve(w: Tensor, K: int, allowed: Tensor | None) -> tuple[Tensor, Tensor]:
     """Min-plus DP on `w [B, T, T]` (+inf below the diagonal) -> (idx [B, K], cost [B])."""
     B, T, _ = w.shape
+    w_t = w.transpose(1, 2).contiguous()  # [B, j, i]: the min runs over contiguous memory
     f = torch.full((B, T), math.inf, dtype=w.dtype, device=w.device)
     f[:, 0] = 0.0  # f[b, j]: best cost of a path 0 -> j with k+1 keyframes, after step k
     backptr = []
@@ -48,10 +49,10 @@ def _solve(w: Tensor, K: int, allowed: Tensor | None) -> tuple[Tensor, Tensor]:
         # the k-th keyframe needs k frames before it and K-1-k after it: only this window of
         # predecessors i and targets j can lie on a full path (the last step only targets T-1)
         i0, j0, j1 = k - 1, (k if k < K - 1 else T - 1), T - K + k + 1
-        cand = f[:, i0 : j1 - 1, None] + w[:, i0 : j1 - 1, j0:j1]  # [B, i, j]
-        bp = cand.argmin(dim=1)  # argmin returns the first minimum: smallest i wins ties
+        cand = f[:, None, i0 : j1 - 1] + w_t[:, j0:j1, i0 : j1 - 1]  # [B, j, i]
+        best, bp = cand.min(dim=2)  # the first minimum: the smallest i wins ties
         f = torch.full_like(f, math.inf)
-        f[:, j0:j1] = cand.gather(1, bp.unsqueeze(1)).squeeze(1)
+        f[:, j0:j1] = best
         if allowed is not None:
             f.masked_fill_(~allowed, math.inf)
         backptr.append((bp + i0, j0))
