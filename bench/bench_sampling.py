@@ -20,7 +20,12 @@ from interdiff_core.io import load_model
 from interdiff_core.metrics.maze import summarize
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
-from interdiff_core.sample.two_phase import refine, sample_keyframes, sample_teacher
+from interdiff_core.sample.two_phase import (
+    refine,
+    sample_keyframes,
+    sample_teacher,
+    sampling_sigmas,
+)
 
 
 def best_time(fn, repeats: int):
@@ -38,6 +43,7 @@ def main() -> None:
     ap.add_argument("--metric", default="mse", choices=["mse", "collision_rate", "goal_distance"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--phase2-noise", default="none", choices=["none", "level"])
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     res = Path(args.results)
@@ -47,7 +53,8 @@ def main() -> None:
     selector, _ = load_model(SequenceTransformer, res / "models" / "selector.safetensors")
     phase1, _ = load_model(SequenceTransformer, res / "models" / "phase1.safetensors")
     phase2, meta = load_model(SequenceTransformer, res / "models" / "phase2.safetensors")
-    levels, sigmas = meta["levels"], meta["config"]["noise_sigma"]
+    levels = meta["levels"]
+    sigmas = sampling_sigmas(meta["config"]["noise_sigma"], args.phase2_noise)
     k_teacher = teacher.step_emb.num_embeddings
     k_phase1 = phase1.step_emb.num_embeddings
     c = teacher.cond.n_tokens

@@ -1,12 +1,14 @@
 """Models and corruption: positions separate neighbours, selector labels reach the loss,
 phase-2 corruption keeps keyframes, anchors land in the result (not in a copy)."""
 
+import pytest
 import torch
 
 from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_frames, with_anchors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.models.selector import make_selector, select_nested, selector_loss
 from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.sample.two_phase import refine, sampling_sigmas
 
 
 def test_neighbouring_frames_get_distinct_embeddings():
@@ -63,3 +65,22 @@ def test_dphi_cost_matrix_is_nonnegative_with_free_adjacent_segments():
     assert torch.isinf(c[:, 3, 1]).all()
     y = m.to_log_target(torch.tensor([0.0, 1.0, 5.0]))
     torch.testing.assert_close(m.to_cost(y), torch.tensor([0.0, 1.0, 5.0]))
+
+
+def test_phase2_sampling_noise_none_refines_the_interpolation_itself():
+    torch.manual_seed(0)
+    T, levels = 9, [torch.tensor([[0, 8]]), torch.tensor([[0, 4, 8]])]
+    model = SequenceTransformer(2, 3, max_len=T, n_levels=2, d_model=16, n_layers=1, n_heads=2)
+    with torch.no_grad():  # an untrained refiner's correction is zero: make it non-trivial
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    anchors, cond = torch.randn(1, 2, 2), torch.randn(1, 3)
+
+    def run(mode, seed):
+        sigmas = sampling_sigmas([0.5, 0.25], mode)
+        return refine(model, anchors, levels, cond, T, sigmas, torch.Generator().manual_seed(seed))
+
+    assert torch.equal(run("none", 0), run("none", 1))  # no noise drawn
+    assert not torch.allclose(run("level", 0), run("level", 1))
+    with pytest.raises(ValueError, match="sample.phase2_noise"):
+        sampling_sigmas([0.5], "gaussian")

@@ -55,6 +55,16 @@ def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen)
     return z + model(z, positions, known.float(), cond, known=known, level=lvl)
 
 
+def sampling_sigmas(train_sigmas: list[float], mode: str) -> list[float]:
+    """Noise on the missing frames at each phase-2 level when sampling (`sample.phase2_noise`):
+    `level` reuses the training sigmas, `none` refines the interpolation as it is."""
+    if mode == "level":
+        return list(train_sigmas)
+    if mode == "none":
+        return [0.0] * len(train_sigmas)
+    raise ValueError(f"sample.phase2_noise: expected 'none' or 'level', got {mode!r}")
+
+
 @torch.no_grad()
 def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], gen):
     """Phase-2 sampling over nested levels, coarse to fine.

@@ -19,7 +19,12 @@ from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
-from interdiff_core.sample.two_phase import refine, sample_keyframes, sample_teacher
+from interdiff_core.sample.two_phase import (
+    refine,
+    sample_keyframes,
+    sample_teacher,
+    sampling_sigmas,
+)
 from interdiff_core.selection.masks import interpolate
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,8 @@ def sample_all(
     selector, _ = load_model(SequenceTransformer, selector_path)
     phase1, _ = load_model(SequenceTransformer, phase1_path)
     phase2, meta2 = load_model(SequenceTransformer, phase2_path)
-    levels, sigmas = meta2["levels"], meta2["config"]["noise_sigma"]
+    levels = meta2["levels"]
+    sigmas = sampling_sigmas(meta2["config"]["noise_sigma"], cfg["phase2_noise"])
     n_cond = teacher.cond.n_tokens
     torch.manual_seed(seed)
     untrained = SequenceTransformer(**teacher.config).eval()
