@@ -9,9 +9,9 @@ and prints timings (best of a few repeats) per K.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from timing import best_time
 
 from interdiff_core.selection.dp import dp_select, dp_select_python, path_cost
 
@@ -27,15 +27,6 @@ def make_costs(B: int, T: int, generator: torch.Generator) -> torch.Tensor:
     return (seg * length.clamp(min=0) + noise).triu(1).float()
 
 
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256)
@@ -44,19 +35,29 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the batched DP")
     parser.add_argument("--py-repeats", type=int, default=1, help="repeats of the Python loop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="where the batched DP runs (cpu, cuda)")
     args = parser.parse_args()
 
     torch.set_num_threads(2)
     costs = make_costs(args.batch, args.T, torch.Generator().manual_seed(args.seed))
     rows = costs.tolist()  # converted once, outside the timed Python loop
-    print(f"batch={args.batch} T={args.T} dtype={costs.dtype} threads={torch.get_num_threads()}")
+    on_device = costs.to(args.device)
+
+    def batched(K: int) -> torch.Tensor:
+        idx = dp_select(on_device, K)
+        return idx.cpu()  # waits for the device, so the time is the solve's
+
+    print(
+        f"batch={args.batch} T={args.T} dtype={costs.dtype} device={args.device}"
+        f" threads={torch.get_num_threads()}"
+    )
     header = f"{'K':>4} {'batched s':>10} {'python s':>10} {'speedup':>8} {'max rel diff':>13}"
     print(header + f" {'idx agree':>10}")
 
     ok = True
     for K in (int(k) for k in args.K.split(",")):
-        dp_select(costs, K)  # warm-up
-        t_batch, idx = best_time(lambda K=K: dp_select(costs, K), args.repeats)
+        batched(K)  # warm-up
+        t_batch, idx = best_time(lambda K=K: batched(K), args.repeats)
         t_py, py_idx = best_time(
             lambda K=K: [dp_select_python(r, K) for r in rows], args.py_repeats
         )

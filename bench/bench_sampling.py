@@ -10,10 +10,10 @@ quality is at least as good, then prints the ratio of wall time, tokens and netw
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import torch
+from timing import best_time
 
 from interdiff_core.data.maze_dataset import load_split
 from interdiff_core.io import load_model
@@ -26,15 +26,6 @@ from interdiff_core.sample.two_phase import (
     sample_teacher,
     sampling_sigmas,
 )
-
-
-def best_time(fn, repeats: int):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
 
 
 def main() -> None:
@@ -68,7 +59,7 @@ def main() -> None:
 
     teacher_rows = []
     for steps in [2**i for i in range(k_teacher)]:
-        traj, sec = best_time(
+        sec, traj = best_time(
             lambda s=steps: sample_teacher(teacher, cond, T, s, gen()), args.repeats
         )
         teacher_rows.append((steps, quality(traj), sec, steps * (T + c), steps))
@@ -87,7 +78,7 @@ def main() -> None:
     print(f"{'two-phase':>18} {args.metric:>10} {'ms/sample':>10} {'tokens':>7} {'NFE':>4}"
           f"   matching teacher    time ratio  token ratio  NFE ratio")  # fmt: skip
     for steps in [2**i for i in range(k_phase1)]:
-        traj, sec = best_time(lambda s=steps: two_phase(s), args.repeats)
+        sec, traj = best_time(lambda s=steps: two_phase(s), args.repeats)
         q = quality(traj)
         tok = len(levels) * (T + c) + steps * (levels[0] + c) + len(levels) * (T + c)
         nfe = steps + 2 * len(levels)
