@@ -18,6 +18,7 @@ rule sample:
     params:
         cfg=C["sample"],
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("sample"),
     script:
         "../workflow_scripts/sample.py"
@@ -32,6 +33,7 @@ rule metrics:
             caption="captions/metrics.rst",
             category="Metrics",
         ),
+        timing=f"{R}/eval/timing.csv",
     log:
         f"{R}/logs/metrics.log",
     conda:

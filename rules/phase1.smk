@@ -18,6 +18,7 @@ rule train_phase1:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase1",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase1"),
     script:
         "../workflow_scripts/train_phase1.py"
@@ -42,6 +43,7 @@ rule anchor_precompute:
         cfg=C["phase1"],
         levels=LEVELS,
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("anchor_precompute"),
     script:
         "../workflow_scripts/anchor_precompute.py"

@@ -19,6 +19,7 @@ rule train_phase2:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase2",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase2"),
     script:
         "../workflow_scripts/train_phase2.py"

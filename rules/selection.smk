@@ -60,6 +60,7 @@ rule dp_labels:
         runtime=30,
     params:
         cfg=C["dp"],
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("dp_labels"),
     script:
         "../workflow_scripts/dp_labels.py"
@@ -90,6 +91,7 @@ rule train_selector:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/selector",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_selector"),
     script:
         "../workflow_scripts/train_selector.py"

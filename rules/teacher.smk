@@ -38,6 +38,7 @@ rule teacher_precompute:
     params:
         cfg={k: C["dphi"][k] for k in ("subsample", "t_steps")},
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("teacher_precompute"),
     script:
         "../workflow_scripts/teacher_precompute.py"
