@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +33,25 @@ def copy_workflow(dest: Path) -> Path:
             shutil.copy(src, dest / name)
     shutil.copy(REPO / "tests" / "micro_config.yaml", dest / "micro.yaml")
     return dest
+
+
+def write_maze_shards(shard_dir: Path, n: int = 24, T: int = 8, G: int = 6) -> dict:
+    """Shards in the tokenized maze2d format (straight lines in an empty room); returns the
+    arrays written, for tests that edit and rewrite them."""
+    from interdiff_core.data.shards import write_shards
+
+    rng = np.random.default_rng(0)
+    start, goal = rng.random((n, 1, 2)), rng.random((n, 1, 2))
+    pos = (start + (goal - start) * np.linspace(0, 1, T)[None, :, None]).astype(np.float32)
+    arrays = {
+        "pos": pos,
+        "occ": np.zeros((n, G, G), np.float32),
+        "sdf": np.ones((n, G, G), np.float32),
+        "start_goal": np.concatenate([pos[:, 0], pos[:, -1]], axis=1),
+        "maze_id": np.zeros(n, np.int64),
+    }
+    write_shards(shard_dir, arrays, shard_size=max(1, n // 2))
+    return arrays
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
