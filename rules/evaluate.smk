@@ -13,6 +13,7 @@ rule sample:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
@@ -39,6 +40,7 @@ rule metrics:
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=10,
     params:
@@ -83,6 +85,7 @@ rule plots:
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=10,
     params:

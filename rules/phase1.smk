@@ -11,6 +11,7 @@ rule train_phase1:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["phase1"]),
         mem_mb=4000,
         runtime=120,
     params:
@@ -37,6 +38,7 @@ rule anchor_precompute:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:

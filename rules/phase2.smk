@@ -12,6 +12,7 @@ rule train_phase2:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["phase2"]),
         mem_mb=4000,
         runtime=120,
     params:

@@ -10,6 +10,7 @@ rule dphi_targets:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=8000,
         runtime=30,
     params:
@@ -31,6 +32,7 @@ rule train_dphi:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["dphi"]),
         mem_mb=4000,
         runtime=60,
     params:
@@ -56,6 +58,7 @@ rule dp_labels:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
@@ -84,6 +87,7 @@ rule train_selector:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["selector"]),
         mem_mb=4000,
         runtime=60,
     params:

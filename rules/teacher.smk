@@ -9,6 +9,7 @@ rule train_teacher:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["teacher"]),
         mem_mb=4000,
         runtime=120,
     params:
@@ -33,6 +34,7 @@ rule teacher_precompute:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
