@@ -17,6 +17,21 @@ import sys
 from interdiff_core.runtime import setup
 
 
+def _die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies. torchrun starts its workers
+    in a session of their own, so without this a worker whose launcher was killed (kill -9,
+    scancel) would train on, and write, beside the rerun."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
 def _stage_function(stage: str):
     return getattr(importlib.import_module(f"interdiff_core.stages.{stage}"), stage)
 
@@ -41,7 +56,8 @@ def run_stage(stage: str, kwargs: dict, nproc: int = 1, log_path=None, threads: 
         "interdiff_core.distributed",
         json.dumps(job),
     ]
-    done = subprocess.run(cmd, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    done = subprocess.run(cmd, env=env, preexec_fn=_die_with_parent)
     if done.returncode != 0:
         raise RuntimeError(
             f"{stage}: {nproc} data-parallel processes failed (exit {done.returncode}); "
@@ -50,6 +66,7 @@ def run_stage(stage: str, kwargs: dict, nproc: int = 1, log_path=None, threads: 
 
 
 def main(argv: list[str]) -> None:
+    _die_with_parent()
     job = json.loads(argv[0])
     log_path = job["log_path"] if is_main_process() else None
     setup(log_path, job["threads"], append=True)

@@ -1,8 +1,13 @@
 """Data-parallel training: `teacher.nproc: 2` on CPU runs two torchrun processes over gloo; the
-loss curve has the single-process shape, and only rank 0 writes files."""
+loss curve has the single-process shape, only rank 0 writes files, and a kill -9 of the launcher
+takes its workers down and the rerun resumes to the uninterrupted result."""
 
 import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 
 import pytest
 import torch
@@ -88,3 +93,47 @@ def test_two_processes_on_gloo_train_like_one_and_only_rank_0_writes(tmp_path, m
     ]
     log = (tmp_path / "nproc2" / "train_teacher.log").read_text()
     assert log.count("train_teacher: done") == 1  # rank 0 alone logs to the rule's log
+
+
+RUN_TWO_RANKS = """
+import sys, torch
+from interdiff_core.distributed import run_stage
+torch.manual_seed(0)
+cfg = dict({cfg!r}, steps=200, nproc=2)
+run_stage("train_teacher", dict(train_dir=sys.argv[1], out_path=sys.argv[2], ckpt_dir=sys.argv[3],
+          cfg=cfg, seed=0), 2, sys.argv[4], threads=1)
+"""
+
+
+def test_kill_9_of_a_data_parallel_run_resumes_to_the_uninterrupted_result(tmp_path):
+    write_maze_shards(tmp_path / "shards", n=64, T=16)
+    code = RUN_TWO_RANKS.format(cfg=CFG)
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+
+    def cmd(name):
+        run = tmp_path / name
+        paths = [tmp_path / "shards", run / "teacher.safetensors", run / "ckpt", run / "log"]
+        return [sys.executable, "-c", code, *map(str, paths)]
+
+    subprocess.run(cmd("clean"), env=env, check=True, capture_output=True)
+    killed = subprocess.Popen(cmd("killed"), env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    ckpts = tmp_path / "killed" / "ckpt"
+    deadline = time.time() + 120
+    while not list(ckpts.glob("ckpt-*.safetensors")) and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(killed.pid, signal.SIGKILL)  # the launcher; its workers die with it
+    killed.wait()
+    time.sleep(1)
+    left = sorted(ckpts.glob("ckpt-*.safetensors"))
+    assert left and not (tmp_path / "killed" / "teacher.safetensors").exists()
+    step = load_checkpoint(left[-1])[2]["step"]
+    assert 0 < step < 200
+
+    subprocess.run(cmd("killed"), env=env, check=True, capture_output=True)
+    assert f"at step {step}" in (tmp_path / "killed" / "log").read_text()
+    a, a_extra, _ = load_checkpoint(tmp_path / "clean" / "teacher.safetensors")
+    b, b_extra, _ = load_checkpoint(tmp_path / "killed" / "teacher.safetensors")
+    torch.testing.assert_close(b_extra["loss_history"], a_extra["loss_history"], rtol=0, atol=0)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=0, atol=0)

@@ -132,7 +132,8 @@ def train(
     if resume is not None:
         model.load_state_dict(state)
         _restore_optim(opt, extra, m["param_groups"])
-        gen.set_state(extra["rng"] if world == 1 else extra["rng"][rank].contiguous())
+        # a row of the stacked states is a view at an offset: set_state needs its own storage
+        gen.set_state(extra["rng"] if world == 1 else extra["rng"][rank].clone())
         history = extra["loss_history"].tolist()
         start = m["step"]
         sched.last_epoch = start
