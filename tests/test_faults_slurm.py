@@ -13,18 +13,27 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
+from interdiff_core.cluster import slurm_resources
 from interdiff_core.io import load_checkpoint
 
-pytestmark = [
-    pytest.mark.workflow,
-    pytest.mark.skipif(
-        os.environ.get("INTERDIFF_TEST_SLURM") != "1", reason="set INTERDIFF_TEST_SLURM=1"
-    ),
-]
+opt_in = pytest.mark.skipif(
+    os.environ.get("INTERDIFF_TEST_SLURM") != "1", reason="set INTERDIFF_TEST_SLURM=1"
+)
 TARGET = "results/micro/cache/teacher_predictions.safetensors"
 RULES = {"prepare_data", "tokenize", "train_teacher", "teacher_precompute"}
 
 
+def test_rules_ask_for_partition_account_and_gpus_from_the_config():
+    run = {"slurm": {"partition": "gpu", "account": "lab", "gpus": 1}}
+    assert slurm_resources(run) == {"slurm_partition": "gpu", "slurm_account": "lab"}
+    assert slurm_resources(run, {"nproc": 4})["gpu"] == 4  # one GPU per process at least
+    assert slurm_resources(run, {})["gpu"] == 1
+    assert slurm_resources({"slurm": {"partition": "", "account": "", "gpus": 0}}, {}) == {}
+    assert slurm_resources({}) == {}  # no run.slurm: SLURM's defaults
+
+
+@opt_in
+@pytest.mark.workflow
 def test_micro_pipeline_runs_through_the_slurm_profile(workflow_copy):
     start = REPO / "tests" / "slurm" / "start_local_slurm.sh"
     subprocess.run(["bash", str(start)], check=True, capture_output=True)
