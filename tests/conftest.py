@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = [
@@ -35,6 +36,13 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def edit_config(wd: Path, section: str, key: str, value) -> None:
+    """Set one field of the copied micro config."""
+    cfg = yaml.safe_load((wd / "micro.yaml").read_text())
+    cfg[section][key] = value
+    (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
+
+
 def write_maze_shards(shard_dir: Path, n: int = 24, T: int = 8, G: int = 6) -> dict:
     """Shards in the tokenized maze2d format (straight lines in an empty room); returns the
     arrays written, for tests that edit and rewrite them."""
@@ -54,9 +62,9 @@ def write_maze_shards(shard_dir: Path, n: int = 24, T: int = 8, G: int = 6) -> d
     return arrays
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(workdir))
-    cmd = [
+def snakemake_cmd(*args: str) -> list[str]:
+    """The command line of a snakemake run on the copied micro config."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -68,6 +76,11 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
         "micro.yaml",
         *args,
     ]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(workdir))
+    cmd = snakemake_cmd(*args)
     out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     if check and out.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
@@ -92,3 +105,12 @@ def planned_jobs(out: subprocess.CompletedProcess) -> set[str]:
 @pytest.fixture
 def workflow_copy(tmp_path):
     return copy_workflow(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory):
+    """One micro run of the whole DAG, shared by the tests that read it, dry-run it or edit and
+    restore it."""
+    wd = copy_workflow(tmp_path_factory.mktemp("micro"))
+    snakemake(wd)
+    return wd
