@@ -1,5 +1,6 @@
 from snakemake.utils import min_version, validate
 
+from interdiff_core.cluster import slurm_resources
 from interdiff_core.config import canonical, check_config
 from interdiff_core.digest import stage_digest
 

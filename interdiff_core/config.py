@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ConfigError(ValueError):
     pass
@@ -11,7 +13,22 @@ def _fail(field: str, msg: str):
     raise ConfigError(f"config field '{field}': {msg}")
 
 
+def _path_fields(obj, prefix: str = ""):
+    """(field, value) for every string field whose name ends in 'path', at any depth."""
+    for key, value in obj.items() if isinstance(obj, dict) else ():
+        field = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _path_fields(value, f"{field}.")
+        elif str(key).endswith("path") and isinstance(value, str) and value:
+            yield field, value
+
+
 def check_config(cfg: dict) -> None:
+    """Raise ConfigError naming the field. Input paths (fields named '*path') are resolved
+    against the working directory, as the jobs will resolve them."""
+    for field, value in _path_fields(cfg):
+        if not Path(value).exists():
+            _fail(field, f"input path '{value}' does not exist")
     T = cfg["data"]["horizon"]
     levels = cfg["dp"]["levels"]
     if any(b <= a for a, b in zip(levels, levels[1:])):

@@ -13,11 +13,11 @@ def _log_uncaught(kind, value, tb) -> None:
     logging.getLogger("interdiff").critical("failed", exc_info=(kind, value, tb))
 
 
-def setup(log_path=None, threads: int = 1, seed: int = 0) -> None:
+def setup(log_path=None, threads: int = 1, seed: int = 0, append: bool = False) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_path, mode="w"))
+        handlers.append(logging.FileHandler(log_path, mode="a" if append else "w"))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=handlers, force=True
     )

@@ -6,6 +6,7 @@ rule prepare_data:
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=30,
     params:
@@ -28,6 +29,7 @@ rule tokenize:
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=30,
     params:

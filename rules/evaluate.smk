@@ -13,11 +13,13 @@ rule sample:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
         cfg=C["sample"],
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("sample"),
     script:
         "../workflow_scripts/sample.py"
@@ -32,11 +34,13 @@ rule metrics:
             caption="captions/metrics.rst",
             category="Metrics",
         ),
+        timing=f"{R}/eval/timing.csv",
     log:
         f"{R}/logs/metrics.log",
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=10,
     params:
@@ -81,6 +85,7 @@ rule plots:
     conda:
         CONDA_ENV
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=2000,
         runtime=10,
     params:

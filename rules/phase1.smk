@@ -11,6 +11,7 @@ rule train_phase1:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["phase1"]),
         mem_mb=4000,
         runtime=120,
     params:
@@ -18,6 +19,7 @@ rule train_phase1:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase1",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase1"),
     script:
         "../workflow_scripts/train_phase1.py"
@@ -36,12 +38,14 @@ rule anchor_precompute:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
         cfg=C["phase1"],
         levels=LEVELS,
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("anchor_precompute"),
     script:
         "../workflow_scripts/anchor_precompute.py"

@@ -12,6 +12,7 @@ rule train_phase2:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["phase2"]),
         mem_mb=4000,
         runtime=120,
     params:
@@ -19,6 +20,7 @@ rule train_phase2:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase2",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase2"),
     script:
         "../workflow_scripts/train_phase2.py"

@@ -10,6 +10,7 @@ rule dphi_targets:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=8000,
         runtime=30,
     params:
@@ -31,6 +32,7 @@ rule train_dphi:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["dphi"]),
         mem_mb=4000,
         runtime=60,
     params:
@@ -56,10 +58,12 @@ rule dp_labels:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
         cfg=C["dp"],
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("dp_labels"),
     script:
         "../workflow_scripts/dp_labels.py"
@@ -83,6 +87,7 @@ rule train_selector:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["selector"]),
         mem_mb=4000,
         runtime=60,
     params:
@@ -90,6 +95,7 @@ rule train_selector:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/selector",
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_selector"),
     script:
         "../workflow_scripts/train_selector.py"

@@ -9,6 +9,7 @@ rule train_teacher:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"], C["teacher"]),
         mem_mb=4000,
         runtime=120,
     params:
@@ -33,11 +34,13 @@ rule teacher_precompute:
         CONDA_ENV
     threads: C["run"]["threads"]
     resources:
+        **slurm_resources(C["run"]),
         mem_mb=4000,
         runtime=30,
     params:
         cfg={k: C["dphi"][k] for k in ("subsample", "t_steps")},
         seed=SEED,
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("teacher_precompute"),
     script:
         "../workflow_scripts/teacher_precompute.py"

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = [
@@ -34,9 +36,35 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(workdir))
-    cmd = [
+def edit_config(wd: Path, section: str, key: str, value) -> None:
+    """Set one field of the copied micro config."""
+    cfg = yaml.safe_load((wd / "micro.yaml").read_text())
+    cfg[section][key] = value
+    (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
+
+
+def write_maze_shards(shard_dir: Path, n: int = 24, T: int = 8, G: int = 6) -> dict:
+    """Shards in the tokenized maze2d format (straight lines in an empty room); returns the
+    arrays written, for tests that edit and rewrite them."""
+    from interdiff_core.data.shards import write_shards
+
+    rng = np.random.default_rng(0)
+    start, goal = rng.random((n, 1, 2)), rng.random((n, 1, 2))
+    pos = (start + (goal - start) * np.linspace(0, 1, T)[None, :, None]).astype(np.float32)
+    arrays = {
+        "pos": pos,
+        "occ": np.zeros((n, G, G), np.float32),
+        "sdf": np.ones((n, G, G), np.float32),
+        "start_goal": np.concatenate([pos[:, 0], pos[:, -1]], axis=1),
+        "maze_id": np.zeros(n, np.int64),
+    }
+    write_shards(shard_dir, arrays, shard_size=max(1, n // 2))
+    return arrays
+
+
+def snakemake_cmd(*args: str) -> list[str]:
+    """The command line of a snakemake run on the copied micro config."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -48,6 +76,11 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
         "micro.yaml",
         *args,
     ]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(workdir))
+    cmd = snakemake_cmd(*args)
     out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     if check and out.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
@@ -72,3 +105,12 @@ def planned_jobs(out: subprocess.CompletedProcess) -> set[str]:
 @pytest.fixture
 def workflow_copy(tmp_path):
     return copy_workflow(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory):
+    """One micro run of the whole DAG, shared by the tests that read it, dry-run it or edit and
+    restore it."""
+    wd = copy_workflow(tmp_path_factory.mktemp("micro"))
+    snakemake(wd)
+    return wd

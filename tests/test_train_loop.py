@@ -1,4 +1,4 @@
-"""The one training loop: resume after a kill, NaN guard."""
+"""The one training loop: what it resumes and what it leaves (kills and NaN: test_faults_core)."""
 
 import pytest
 import torch
@@ -29,27 +29,6 @@ def _run(tmp, steps=12, fail_at=None, nan_at=None):
         model, loss_fn, cfg, {"stage": "toy"}, 1, tmp / "ckpt", tmp / "model.safetensors", warmup=2
     )
     return load_checkpoint(tmp / "model.safetensors")
-
-
-def test_killed_run_resumes_and_ends_identical(tmp_path):
-    clean_state, clean_extra, _ = _run(tmp_path / "clean")
-    with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path / "killed", fail_at=10)
-    assert not (tmp_path / "killed" / "model.safetensors").exists()
-    _, _, meta = load_checkpoint(sorted((tmp_path / "killed" / "ckpt").glob("ckpt-*"))[-1])
-    assert meta["step"] == 8
-    state, extra, meta = _run(tmp_path / "killed")
-    for k in clean_state:
-        torch.testing.assert_close(state[k], clean_state[k], rtol=0, atol=0)
-    assert len(extra["loss_history"]) == 12
-    torch.testing.assert_close(extra["loss_history"], clean_extra["loss_history"])
-
-
-def test_nan_loss_stops_with_stage_and_step_and_keeps_checkpoint(tmp_path):
-    with pytest.raises(FloatingPointError, match="toy: loss is nan at step 5.*ckpt-00000004"):
-        _run(tmp_path, nan_at=6)
-    assert (tmp_path / "ckpt" / "ckpt-00000004.safetensors").exists()
-    assert not (tmp_path / "model.safetensors").exists()
 
 
 def test_checkpoints_of_another_config_are_not_resumed(tmp_path):

@@ -10,4 +10,5 @@ anchor_precompute(
     snakemake.params.cfg,
     snakemake.params.levels,
     snakemake.params.seed,
+    snakemake.params.on_bad_sample,
 )

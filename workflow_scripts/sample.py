@@ -11,4 +11,5 @@ sample_all(
     snakemake.output.samples,
     snakemake.params.cfg,
     snakemake.params.seed,
+    snakemake.params.on_bad_sample,
 )

@@ -8,4 +8,5 @@ teacher_precompute(
     snakemake.output.cache,
     snakemake.params.cfg,
     snakemake.params.seed,
+    snakemake.params.on_bad_sample,
 )

@@ -1,11 +1,13 @@
+from interdiff_core.distributed import run_stage
 from interdiff_core.runtime import setup
-from interdiff_core.stages.train_dphi import train_dphi
 
 setup(snakemake.log[0], snakemake.threads)
-train_dphi(
-    snakemake.input.targets,
-    snakemake.output.model,
-    snakemake.params.ckpt_dir,
-    snakemake.params.cfg,
-    snakemake.params.seed,
+args = dict(
+    targets_path=snakemake.input.targets,
+    out_path=snakemake.output.model,
+    ckpt_dir=snakemake.params.ckpt_dir,
+    cfg=snakemake.params.cfg,
+    seed=snakemake.params.seed,
 )
+nproc = snakemake.params.cfg.get("nproc", 1)
+run_stage("train_dphi", args, nproc, snakemake.log[0], snakemake.threads)

@@ -1,14 +1,17 @@
+from interdiff_core.distributed import run_stage
 from interdiff_core.runtime import setup
-from interdiff_core.stages.train_phase1 import train_phase1
 
 setup(snakemake.log[0], snakemake.threads)
-train_phase1(
-    snakemake.input.train,
-    snakemake.input.labels,
-    snakemake.input.selector,
-    snakemake.output.model,
-    snakemake.params.ckpt_dir,
-    snakemake.params.cfg,
-    snakemake.params.levels,
-    snakemake.params.seed,
+args = dict(
+    train_dir=snakemake.input.train,
+    labels_path=snakemake.input.labels,
+    selector_path=snakemake.input.selector,
+    out_path=snakemake.output.model,
+    ckpt_dir=snakemake.params.ckpt_dir,
+    cfg=snakemake.params.cfg,
+    levels=snakemake.params.levels,
+    seed=snakemake.params.seed,
+    on_bad_sample=snakemake.params.on_bad_sample,
 )
+nproc = snakemake.params.cfg.get("nproc", 1)
+run_stage("train_phase1", args, nproc, snakemake.log[0], snakemake.threads)

@@ -12,4 +12,5 @@ train_selector(
     snakemake.params.cfg,
     snakemake.params.levels,
     snakemake.params.seed,
+    snakemake.params.on_bad_sample,
 )

@@ -1,12 +1,14 @@
+from interdiff_core.distributed import run_stage
 from interdiff_core.runtime import setup
-from interdiff_core.stages.train_teacher import train_teacher
 
 setup(snakemake.log[0], snakemake.threads)
-train_teacher(
-    snakemake.input.train,
-    snakemake.output.model,
-    snakemake.params.ckpt_dir,
-    snakemake.params.cfg,
-    snakemake.params.seed,
-    snakemake.params.on_bad_sample,
+args = dict(
+    train_dir=snakemake.input.train,
+    out_path=snakemake.output.model,
+    ckpt_dir=snakemake.params.ckpt_dir,
+    cfg=snakemake.params.cfg,
+    seed=snakemake.params.seed,
+    on_bad_sample=snakemake.params.on_bad_sample,
 )
+nproc = snakemake.params.cfg.get("nproc", 1)
+run_stage("train_teacher", args, nproc, snakemake.log[0], snakemake.threads)

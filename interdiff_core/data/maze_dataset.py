@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from interdiff_core.data.shards import read_shards
+
+log = logging.getLogger(__name__)
 
 
 def shard_spec(T: int | None = None, G: int | None = None) -> dict[str, tuple]:
@@ -18,6 +21,9 @@ def shard_spec(T: int | None = None, G: int | None = None) -> dict[str, tuple]:
         "start_goal": (4,),
         "maze_id": (),
     }
+
+
+SHARD_DTYPES = {"pos": "f", "occ": "f", "sdf": "f", "start_goal": "f", "maze_id": "iu"}
 
 
 def cond_vector(occ: torch.Tensor, sdf: torch.Tensor, start_goal: torch.Tensor) -> torch.Tensor:
@@ -52,7 +58,9 @@ class MazeSplit:
 
 
 def load_split(shard_dir, T: int | None = None, on_bad_sample: str = "error") -> MazeSplit:
-    arrays, skipped = read_shards(shard_dir, shard_spec(T), on_bad_sample)
+    arrays, skipped = read_shards(shard_dir, shard_spec(T), on_bad_sample, SHARD_DTYPES)
+    if skipped:
+        log.warning("%s: skipped %d bad samples (data.on_bad_sample = skip)", shard_dir, skipped)
     t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
     return MazeSplit(
         t["pos"].float(),

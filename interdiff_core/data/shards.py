@@ -8,6 +8,7 @@ is renamed into place only when complete.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
@@ -53,53 +54,87 @@ def write_shards(shard_dir, arrays: dict[str, np.ndarray], shard_size: int) -> l
     return shard_paths(shard_dir)
 
 
-def _check(sample: dict, spec: dict[str, tuple], where: str) -> str | None:
-    """Return a message describing what is wrong with `sample`, or None if it matches `spec`."""
+def _decode(sample: dict, spec: dict[str, tuple], dtypes: dict[str, str], where: str):
+    """Return (arrays, None) for a sample that matches `spec` and `dtypes`, else (None, why)."""
+    arrays = {}
     for key, shape in spec.items():
-        if f"{key}.npy" not in sample:
-            return f"{where}: missing key '{key}' (has {sorted(k for k in sample if k[0] != '_')})"
-        a = sample[f"{key}.npy"]
-        if not isinstance(a, np.ndarray):
-            return f"{where}: key '{key}' is {type(a).__name__}, expected a numpy array"
+        raw = sample.get(f"{key}.npy")
+        if raw is None:
+            has = sorted(k for k in sample if k[0] != "_")
+            return None, f"{where}: missing key '{key}' (has {has})"
+        try:
+            a = np.load(io.BytesIO(raw), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:
+            return None, f"{where}: key '{key}' is not a readable .npy array ({e})"
         if len(a.shape) != len(shape) or any(
             s is not None and s != g for s, g in zip(shape, a.shape)
         ):
-            return f"{where}: key '{key}' has shape {a.shape}, expected {shape}"
+            return None, f"{where}: key '{key}' has shape {a.shape}, expected {shape}"
+        if key in dtypes and a.dtype.kind not in dtypes[key]:
+            kinds = "/".join(_KIND_NAMES[k] for k in dtypes[key])
+            return None, f"{where}: key '{key}' has dtype {a.dtype}, expected {kinds}"
         if a.dtype.kind == "f" and not np.isfinite(a).all():
-            return f"{where}: key '{key}' contains NaN or Inf"
-    return None
+            return None, f"{where}: key '{key}' contains NaN or Inf"
+        arrays[key] = a
+    return arrays, None
 
 
-def read_shards(shard_dir, spec: dict[str, tuple], on_bad_sample: str = "error"):
+def _all_shards(urls):
+    return urls
+
+
+_KIND_NAMES = {"f": "float", "i": "int", "u": "uint", "b": "bool"}
+
+
+# Every process reads every sample, in order: data-parallel ranks draw their own batches from
+# the whole split (see train/loop.py), so webdataset must not split shards by node or worker.
+_EVERY_SAMPLE = dict(
+    shardshuffle=False, empty_check=False, nodesplitter=_all_shards, workersplitter=_all_shards
+)
+
+
+class _BadSample(Exception):
+    """A sample that fails its checks (kept apart from the tar reader's own ValueErrors)."""
+
+
+def read_shards(
+    shard_dir, spec: dict[str, tuple], on_bad_sample: str = "error", dtypes: dict | None = None
+):
     """Load every sample of a shard set into stacked arrays, in key order.
 
-    `spec` maps key -> expected shape (None = any size). A truncated shard, a missing key, a
-    wrong shape or a NaN raises ValueError naming the shard and key; with on_bad_sample="skip"
-    the bad sample is left out, counted and logged. Returns (arrays, n_skipped).
+    `spec` maps key -> expected shape (None = any size); `dtypes` maps key -> allowed numpy
+    dtype kinds ("f", "iu", ...). A truncated or corrupted shard, a missing key, an unreadable
+    array, a wrong shape or dtype, or a NaN raises ValueError naming the shard, sample and key.
+    With on_bad_sample="skip" the bad sample (or the unreadable rest of a corrupted shard) is
+    left out, counted and logged. Returns (arrays, n_skipped).
     """
     if on_bad_sample not in ("error", "skip"):
         raise ValueError(f"on_bad_sample must be 'error' or 'skip', got {on_bad_sample!r}")
     rows: dict[str, list] = {k: [] for k in spec}
     skipped = 0
     for path in shard_paths(shard_dir):
-        ds = wds.WebDataset(str(path), shardshuffle=False, empty_check=False).decode()
+        last_key = None
         try:
-            for sample in ds:
-                problem = _check(sample, spec, f"{path} sample {sample.get('__key__')}")
+            for sample in wds.WebDataset(str(path), **_EVERY_SAMPLE):
+                last_key = sample.get("__key__")
+                arrays, problem = _decode(sample, spec, dtypes or {}, f"{path} sample {last_key}")
                 if problem and on_bad_sample == "error":
-                    raise ValueError(problem)
+                    raise _BadSample(problem)
                 if problem:
                     log.warning("skipping bad sample: %s", problem)
                     skipped += 1
                     continue
                 for k in spec:
-                    rows[k].append(sample[f"{k}.npy"])
+                    rows[k].append(arrays[k])
+        except _BadSample as e:
+            raise ValueError(str(e)) from None
         except (tarfile.TarError, OSError, EOFError, ValueError) as e:
-            if isinstance(e, ValueError) and str(e).startswith(str(path)):
-                raise
-            raise ValueError(
-                f"{path}: corrupted or truncated shard ({type(e).__name__}: {e})"
-            ) from e
+            after = f"after sample {last_key}" if last_key else "before its first sample"
+            problem = f"{path}: corrupted or truncated shard, unreadable {after} ({e!r})"
+            if on_bad_sample == "error":
+                raise ValueError(problem) from e
+            log.warning("skipping the rest of a shard: %s", problem)
+            skipped += 1
     if not rows[next(iter(spec))]:
         raise ValueError(f"{shard_dir}: no valid samples")
     return {k: np.stack(v) for k, v in rows.items()}, skipped

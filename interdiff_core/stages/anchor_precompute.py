@@ -15,9 +15,16 @@ from interdiff_core.sample.two_phase import sample_keyframes
 
 @torch.no_grad()
 def anchor_precompute(
-    train_dir, selector_path, phase1_path, out_path, cfg: dict, levels: list[int], seed: int
+    train_dir,
+    selector_path,
+    phase1_path,
+    out_path,
+    cfg: dict,
+    levels: list[int],
+    seed: int,
+    on_bad_sample: str = "error",
 ) -> None:
-    data = load_split(train_dir)
+    data = load_split(train_dir, on_bad_sample=on_bad_sample)
     selector, _ = load_model(SequenceTransformer, selector_path)
     phase1, _ = load_model(SequenceTransformer, phase1_path)
     gen = torch.Generator().manual_seed(seed)

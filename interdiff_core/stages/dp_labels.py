@@ -15,12 +15,14 @@ from interdiff_core.selection.dp import dp_select_levels
 log = logging.getLogger(__name__)
 
 
-def dp_labels(split_dirs: dict[str, str], dphi_path, out_path, cfg: dict) -> None:
+def dp_labels(
+    split_dirs: dict[str, str], dphi_path, out_path, cfg: dict, on_bad_sample: str = "error"
+) -> None:
     dphi, _ = load_model(SegmentCostPredictor, dphi_path)
     levels = cfg["levels"]
     out = {}
     for split, shard_dir in split_dirs.items():
-        data = load_split(shard_dir)
+        data = load_split(shard_dir, on_bad_sample=on_bad_sample)
         if levels[-1] > data.T:
             raise ValueError(f"dp.levels: {levels[-1]} keyframes > horizon {data.T}")
         chunks = []

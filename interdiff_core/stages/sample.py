@@ -38,13 +38,22 @@ def _timed(fn, *args):
 
 @torch.no_grad()
 def sample_all(
-    test_dir, teacher_path, selector_path, phase1_path, phase2_path, out_path, cfg: dict, seed: int
+    test_dir,
+    teacher_path,
+    selector_path,
+    phase1_path,
+    phase2_path,
+    out_path,
+    cfg: dict,
+    seed: int,
+    on_bad_sample: str = "error",
 ) -> None:
-    data = load_split(test_dir)
+    data = load_split(test_dir, on_bad_sample=on_bad_sample)
+    skipped_test = data.skipped
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))
     cond, T = data.cond, data.T
-    teacher, _ = load_model(SequenceTransformer, teacher_path)
+    teacher, teacher_meta = load_model(SequenceTransformer, teacher_path)
     selector, _ = load_model(SequenceTransformer, selector_path)
     phase1, _ = load_model(SequenceTransformer, phase1_path)
     phase2, meta2 = load_model(SequenceTransformer, phase2_path)
@@ -104,5 +113,6 @@ def sample_all(
             steps + 2 * len(levels),
             sel_tokens + p1_tokens + len(levels) * (T + n_cond),
         )
-    meta = stage_meta("sample", cfg, rows=rows, levels=levels, n=n)
+    skipped = {"train": teacher_meta.get("skipped_samples", 0), "test": skipped_test}
+    meta = stage_meta("sample", cfg, rows=rows, levels=levels, n=n, skipped=skipped)
     save_tensors(out_path, {"gt": data.x, "occ": data.occ, "start_goal": sg, **results}, meta)

@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 
 
 @torch.no_grad()
-def teacher_precompute(train_dir, teacher_path, out_path, cfg: dict, seed: int) -> None:
-    data = load_split(train_dir)
+def teacher_precompute(
+    train_dir, teacher_path, out_path, cfg: dict, seed: int, on_bad_sample: str = "error"
+) -> None:
+    data = load_split(train_dir, on_bad_sample=on_bad_sample)
     gen = torch.Generator().manual_seed(seed)
     n = min(cfg["subsample"], len(data))
     pick = torch.randperm(len(data), generator=gen)[:n].sort().values

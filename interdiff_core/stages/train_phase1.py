@@ -26,8 +26,9 @@ def train_phase1(
     cfg: dict,
     levels: list[int],
     seed: int,
+    on_bad_sample: str = "error",
 ) -> None:
-    data = load_split(train_dir)
+    data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
     selector, _ = load_model(SequenceTransformer, selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)

@@ -27,8 +27,9 @@ def train_phase2(
     cfg: dict,
     levels: list[int],
     seed: int,
+    on_bad_sample: str = "error",
 ) -> None:
-    data = load_split(train_dir)
+    data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
     cache, _ = load_tensors(
         anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], 2)}

@@ -45,8 +45,10 @@ def train_selector(
     cfg: dict,
     levels: list[int],
     seed: int,
+    on_bad_sample: str = "error",
 ) -> None:
-    train_data, test_data = load_split(train_dir), load_split(test_dir)
+    train_data = load_split(train_dir, on_bad_sample=on_bad_sample)
+    test_data = load_split(test_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
     T, S = train_data.T, len(levels)
     model = make_selector(train_data.cond.shape[1], T, S, **cfg["model"])

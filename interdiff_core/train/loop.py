@@ -4,12 +4,18 @@ A stage supplies a model and `loss_fn(model, gen) -> loss`, where `gen` is the l
 torch.Generator (all batch and noise sampling must draw from it). Checkpoints hold the model,
 the optimizer state, the generator state and the loss history, so a run killed at any point
 resumes where its last checkpoint left it and, on CPU, ends bit-identical to an uninterrupted run.
+
+Data parallel: started by torchrun (WORLD_SIZE > 1), the loop joins the process group (NCCL for
+a model on CUDA, gloo on CPU), wraps the model in DistributedDataParallel and offsets each
+rank's generator seed, so every rank draws its own batches (`batch_size` is per rank); the
+logged loss is the mean over ranks. Rank 0 alone writes checkpoints, TensorBoard and the model.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +26,42 @@ from interdiff_core.io import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 CKPT_GLOB = "ckpt-*.safetensors"
+RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride; rank 0 = single process
+
+
+def _join_process_group(model: torch.nn.Module) -> tuple[int, int]:
+    """(rank, world size); joins torch.distributed when launched by torchrun with >1 process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        on_cuda = next(model.parameters()).is_cuda
+        dist.init_process_group("nccl" if on_cuda else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
+    if world > 1:
+        torch.distributed.all_reduce(value)
+        value = value / world
+    return value
+
+
+def _rng_states(gen: torch.Generator, world: int) -> torch.Tensor:
+    """This rank's generator state, or every rank's stacked [world, n] under data parallel."""
+    state = gen.get_state()
+    if world == 1:
+        return state
+    states = [torch.empty_like(state) for _ in range(world)]
+    torch.distributed.all_gather(states, state)
+    return torch.stack(states)
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        torch.distributed.barrier()
 
 
 def _optim_tensors(opt: torch.optim.Optimizer) -> tuple[dict, list]:
@@ -62,8 +104,12 @@ def train(
     steps, lr, checkpoint_every = cfg["steps"], cfg["lr"], cfg["checkpoint_every"]
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    rank, world = _join_process_group(model)
+    torch.manual_seed(seed)  # the same initial weights on every rank
+    gen = torch.Generator().manual_seed(seed + RANK_SEED_STRIDE * rank)
+    if rank == 0:
+        for stale in ckpt_dir.glob(".ckpt-*.tmp"):  # left by a job killed while writing
+            stale.unlink(missing_ok=True)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
 
     def lr_factor(s: int) -> float:  # linear warm-up, cosine decay
@@ -75,16 +121,19 @@ def train(
     resume = latest_checkpoint(ckpt_dir)
     if resume is not None:
         state, extra, m = load_checkpoint(resume)
-        if {k: m.get(k) for k in meta} != meta or m.get("total_steps") != steps:
-            # another config or code: resuming would mix two runs
+        same_run = {k: m.get(k) for k in meta} == meta and m.get("total_steps") == steps
+        if not same_run or m.get("world_size", 1) != world:
+            # another config, code or process count: resuming would mix two runs
             log.warning("%s: %s is from another config or code; starting over", stage, resume)
-            for old in ckpt_dir.glob(CKPT_GLOB):
+            _barrier(world)  # every rank has read it before rank 0 deletes it
+            for old in ckpt_dir.glob(CKPT_GLOB) if rank == 0 else ():
                 old.unlink()
             resume = None
     if resume is not None:
         model.load_state_dict(state)
         _restore_optim(opt, extra, m["param_groups"])
-        gen.set_state(extra["rng"])
+        # a row of the stacked states is a view at an offset: set_state needs its own storage
+        gen.set_state(extra["rng"] if world == 1 else extra["rng"][rank].clone())
         history = extra["loss_history"].tolist()
         start = m["step"]
         sched.last_epoch = start
@@ -94,22 +143,37 @@ def train(
 
     from torch.utils.tensorboard import SummaryWriter  # slow import; only when training
 
-    writer = SummaryWriter(str(ckpt_dir / "tb"), purge_step=start)
+    writer = SummaryWriter(str(ckpt_dir / "tb"), purge_step=start) if rank == 0 else None
     last_good = resume
+    dist_info = {"world_size": world} if world > 1 else {}
 
     def checkpoint(step: int, path: Path) -> None:
         flat, groups = _optim_tensors(opt)
-        extra = {"rng": gen.get_state(), "loss_history": torch.tensor(history)}
+        extra = {"rng": _rng_states(gen, world), "loss_history": torch.tensor(history)}
         info = dict(meta, stage=stage, step=step, total_steps=steps, param_groups=groups)
-        save_checkpoint(path, model, info, {**flat, **extra})
+        if rank == 0:
+            save_checkpoint(path, model, info | dist_info, {**flat, **extra})
 
     model.train()
-    bar = tqdm(range(start, steps), desc=stage, initial=start, total=steps, mininterval=2.0)
+    forward = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        forward = DistributedDataParallel(model, find_unused_parameters=True)
+    bar = tqdm(
+        range(start, steps),
+        desc=stage,
+        initial=start,
+        total=steps,
+        mininterval=2.0,
+        disable=rank != 0,
+    )
     for step in bar:
-        loss = loss_fn(model, gen)
-        if not torch.isfinite(loss):
+        loss = loss_fn(forward, gen)
+        value = _mean_over_ranks(loss.detach().clone(), world)
+        if not torch.isfinite(value):  # the mean: every rank stops at the same step
             raise FloatingPointError(
-                f"{stage}: loss is {loss.item()} at step {step}; stopping. "
+                f"{stage}: loss is {value.item()} at step {step}; stopping. "
                 f"Last good checkpoint: {last_good or 'none (no checkpoint written yet)'}"
             )
         opt.zero_grad(set_to_none=True)
@@ -117,8 +181,9 @@ def train(
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
         sched.step()
-        history.append(loss.item())
-        writer.add_scalar(f"{stage}/loss", history[-1], step)
+        history.append(value.item())
+        if writer is not None:
+            writer.add_scalar(f"{stage}/loss", history[-1], step)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{history[-1]:.4g}")
         if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
@@ -126,14 +191,17 @@ def train(
             checkpoint(step + 1, last_good)
             recent = history[-checkpoint_every:]
             log.info("%s: step %d, mean loss %.5g", stage, step + 1, sum(recent) / len(recent))
-            for old in sorted(ckpt_dir.glob(CKPT_GLOB))[:-2]:
+            for old in sorted(ckpt_dir.glob(CKPT_GLOB))[:-2] if rank == 0 else ():
                 old.unlink()
-    writer.close()
+    if writer is not None:
+        writer.close()
     model.eval()
-    final_meta = dict(meta, stage=stage, step=steps, total_steps=steps)
-    save_checkpoint(out_path, model, final_meta, {"loss_history": torch.tensor(history)})
-    for done in ckpt_dir.glob(CKPT_GLOB):  # the final model supersedes them
-        done.unlink()
+    if rank == 0:
+        final_meta = dict(meta, stage=stage, step=steps, total_steps=steps) | dist_info
+        save_checkpoint(out_path, model, final_meta, {"loss_history": torch.tensor(history)})
+        for done in ckpt_dir.glob(CKPT_GLOB):  # the final model supersedes them
+            done.unlink()
+    _barrier(world)
     log.info(
         "%s: done, final loss %.5g, wrote %s",
         stage,

@@ -1,0 +1,90 @@
+"""A bad config is rejected before any job starts, naming the field: by the schema (unknown
+key, negative steps, a wrong enum), by check_config (K > T, levels not increasing, a missing
+input path, ...), and through `snakemake -n` before any job runs."""
+
+import jsonschema
+import pytest
+import yaml
+from conftest import REPO, snakemake
+
+from interdiff_core.config import ConfigError, canonical, check_config
+
+
+def _default_config() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    "edit, field, message",
+    [
+        (lambda c: c["teacher"].update(stepz=3), "teacher", "'stepz' was unexpected"),
+        (lambda c: c.update(extra={}), "", "'extra' was unexpected"),
+        (lambda c: c["phase1"].update(steps=-5), "phase1.steps", "-5 is less than"),
+        (lambda c: c["teacher"].update(nproc=0), "teacher.nproc", "0 is less than"),
+        (lambda c: c["data"].update(on_bad_sample="ignore"), "data.on_bad_sample", "ignore"),
+    ],
+)
+def test_schema_rejects_and_names_the_field(edit, field, message):
+    schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
+    cfg = _default_config()
+    jsonschema.validate(cfg, schema)
+    edit(cfg)
+    with pytest.raises(jsonschema.ValidationError, match=message) as err:
+        jsonschema.validate(cfg, schema)
+    assert ".".join(map(str, err.value.absolute_path)) == field
+
+
+def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
+    cfg = _default_config()
+    cfg["data"]["video_path"] = str(tmp_path / "clips")  # any field named '*path', any depth
+    with pytest.raises(ConfigError, match="'data.video_path': input path .*clips' does not"):
+        check_config(cfg)
+    (tmp_path / "clips").mkdir()
+    check_config(cfg)
+    monkeypatch.chdir(tmp_path)  # relative paths resolve against the working directory
+    cfg["data"]["video_path"] = "clips"
+    check_config(cfg)
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda c: c["dp"].update(levels=[6, 40]), "dp.levels"),  # K > T = 32
+        (lambda c: c["dp"].update(levels=[6, 6]), "dp.levels"),
+        (lambda c: c["dp"].update(levels=[12, 6]), "dp.levels"),
+        (lambda c: c["phase2"].update(noise_sigma=[0.1]), "phase2.noise_sigma"),
+        (lambda c: c["sample"].update(teacher_steps=[128]), "sample.teacher_steps"),
+        (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
+    ],
+)
+def test_cross_field_checks_name_the_field(edit, field):
+    cfg = _default_config()
+    check_config(cfg)
+    edit(cfg)
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        check_config(cfg)
+
+
+def test_canonical_ignores_key_order():
+    assert str(canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 0}]}})) == str(
+        canonical({"a": {"c": [{"e": 0, "f": 1}], "d": 2}, "b": 1})
+    )
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["teacher"].update(stepz=3), "stepz"),
+        (lambda c: c["teacher"].update(steps=-5), "-5"),
+        (lambda c: c["dp"].update(levels=[4, 99]), "dp.levels"),
+        (lambda c: c["data"].update(domain="audio"), "audio"),
+    ],
+)
+def test_snakemake_refuses_a_bad_config_before_any_job(workflow_copy, edit, message):
+    cfg = yaml.safe_load((workflow_copy / "micro.yaml").read_text())
+    edit(cfg)
+    (workflow_copy / "micro.yaml").write_text(yaml.safe_dump(cfg))
+    out = snakemake(workflow_copy, "-n", check=False)
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr
+    assert not (workflow_copy / "results").exists()

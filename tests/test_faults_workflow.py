@@ -1,0 +1,121 @@
+"""Faults seen through Snakemake on the micro config: kill -9 of a training job (and a second
+snakemake refused meanwhile), the same config twice, bad samples skipped end to end."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import copy_workflow, edit_config, snakemake, snakemake_cmd
+
+from interdiff_core.config import canonical
+from interdiff_core.data.shards import read_shards, write_shards
+from interdiff_core.io import load_checkpoint
+from interdiff_core.stages.train_teacher import train_teacher
+
+pytestmark = pytest.mark.workflow
+
+
+def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_model(
+    workflow_copy, tmp_path
+):
+    wd = workflow_copy
+    edit_config(wd, "teacher", "steps", 150)
+    edit_config(wd, "teacher", "checkpoint_every", 10)
+    res = wd / "results" / "micro"
+    ckpts = res / "checkpoints" / "teacher"
+    env = dict(os.environ, PYTHONPATH=str(wd))
+    first = subprocess.Popen(
+        snakemake_cmd("--until", "train_teacher"),
+        cwd=wd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 180
+        while not list(ckpts.glob("ckpt-*.safetensors")) and time.time() < deadline:
+            time.sleep(0.2)
+        assert list(ckpts.glob("ckpt-*.safetensors")), "no checkpoint appeared"
+        # a second snakemake in the same directory, while the first one runs: refused cleanly
+        second = snakemake(wd, "--until", "train_teacher", check=False)
+        assert second.returncode != 0
+        assert "LockException" in second.stdout + second.stderr
+        assert "Directory cannot be locked" in second.stdout + second.stderr
+        assert first.poll() is None, "the first run must not be disturbed"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    killed_at = load_checkpoint(sorted(ckpts.glob("ckpt-*.safetensors"))[-1])[2]["step"]
+    assert 0 < killed_at < 150
+    assert not (res / "models" / "teacher.safetensors").exists()
+    assert not [p for p in res.rglob("*.safetensors") if p.parent.name == "models"]
+
+    snakemake(wd, "--unlock")  # a killed snakemake leaves its lock, as after any kill -9
+    snakemake(wd, "--until", "train_teacher", "--rerun-incomplete")
+    log = (res / "logs" / "train_teacher.log").read_text()
+    assert f"at step {killed_at}" in log and "resumed from" in log
+    state, extra, meta = load_checkpoint(res / "models" / "teacher.safetensors")
+    assert meta["step"] == 150 and len(extra["loss_history"]) == 150
+
+    # the same training, uninterrupted, in this process (as the rule runs it: seed, 2 threads)
+    cfg = canonical(meta["config"])
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    try:
+        out = tmp_path / "teacher.safetensors"
+        train_teacher(res / "shards" / "train", out, tmp_path / "ckpt", cfg, 0)
+    finally:
+        torch.set_num_threads(1)
+    clean_state, clean_extra, _ = load_checkpoint(out)
+    torch.testing.assert_close(extra["loss_history"], clean_extra["loss_history"], rtol=0, atol=0)
+    for k in clean_state:
+        torch.testing.assert_close(state[k], clean_state[k], rtol=0, atol=0)
+
+
+def test_same_config_and_seed_give_a_byte_identical_metrics_csv(finished, tmp_path):
+    again = copy_workflow(tmp_path)
+    snakemake(again, "--until", "metrics")
+    a = finished / "results" / "micro" / "eval"
+    b = again / "results" / "micro" / "eval"
+    assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
+    timing = pd.read_csv(b / "timing.csv")  # wall time, which no rerun reproduces, lives apart
+    assert (timing.seconds_per_sample > 0).all()
+
+
+def test_skipped_test_samples_are_logged_and_counted_in_the_metrics(finished, tmp_path):
+    wd = copy_workflow(tmp_path)
+    shutil.copytree(finished / "results", wd / "results")
+    shutil.copytree(finished / ".snakemake", wd / ".snakemake", dirs_exist_ok=True)
+    res = wd / "results" / "micro"
+    test_dir = res / "shards" / "test"
+    spec = {"pos": (None, 2), "occ": (None, None), "sdf": (None, None), "start_goal": (4,),
+            "maze_id": ()}  # fmt: skip
+    arrays, _ = read_shards(test_dir, spec)
+    arrays["pos"][3, 2] = np.nan
+    old = test_dir.stat().st_mtime_ns
+    write_shards(test_dir, arrays, shard_size=len(arrays["pos"]))
+    for path in [test_dir, *test_dir.iterdir()]:  # so that only `sample` (forced) reruns
+        os.utime(path, ns=(old, old))
+    # only the evaluation reruns (mtime triggers: the models stay, though params change below)
+    evaluate = ("--forcerun", "sample", "--until", "metrics", "--rerun-triggers", "mtime")
+
+    failed = snakemake(wd, *evaluate, check=False)
+    assert failed.returncode != 0
+    sample_log = (res / "logs" / "sample.log").read_text()
+    assert "shard-000000.tar sample 00000003: key 'pos' contains NaN or Inf" in sample_log
+
+    edit_config(wd, "data", "on_bad_sample", "skip")
+    snakemake(wd, *evaluate)
+    sample_log = (res / "logs" / "sample.log").read_text()
+    assert "sample 00000003: key 'pos' contains NaN" in sample_log  # each one named
+    assert "skipped 1 bad samples (data.on_bad_sample = skip)" in sample_log
+    table = pd.read_csv(res / "eval" / "metrics.csv")
+    assert (table.skipped_test == 1).all() and (table.skipped_train == 0).all()
+    assert "bad samples were skipped" in (res / "logs" / "metrics.log").read_text()
