@@ -75,10 +75,9 @@ def test_canonical_ignores_key_order():
     "edit, message",
     [
         (lambda c: c["teacher"].update(stepz=3), "stepz"),
-        (lambda c: c["teacher"].update(steps=-5), "-5"),
         (lambda c: c["dp"].update(levels=[4, 99]), "dp.levels"),
-        (lambda c: c["data"].update(domain="audio"), "audio"),
     ],
+    ids=["schema", "cross-field check"],  # every field is checked above, without snakemake
 )
 def test_snakemake_refuses_a_bad_config_before_any_job(workflow_copy, edit, message):
     cfg = yaml.safe_load((workflow_copy / "micro.yaml").read_text())
