@@ -1,13 +1,16 @@
 """The one training loop: AdamW, resumable checkpoints, NaN guard, tqdm, TensorBoard.
 
 A stage supplies a model and `loss_fn(model, gen) -> loss`, where `gen` is the loop's seeded
-torch.Generator (all batch and noise sampling must draw from it). Checkpoints hold the model,
-the optimizer state, the generator state and the loss history, so a run killed at any point
-resumes where its last checkpoint left it and, on CPU, ends bit-identical to an uninterrupted run.
+torch.Generator (all batch and noise sampling must draw from it); a loss_fn with a `step`
+parameter also gets the optimizer step (alternating batch lengths are a function of it).
+Checkpoints hold the model, the optimizer state, the generator state and the loss history, so a
+run killed at any point resumes where its last checkpoint left it and, on CPU, ends bit-identical
+to an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Callable
@@ -103,10 +106,11 @@ def train(
         info = dict(meta, stage=stage, step=step, total_steps=steps, param_groups=groups)
         save_checkpoint(path, model, info, {**flat, **extra})
 
+    takes_step = "step" in inspect.signature(loss_fn).parameters
     model.train()
     bar = tqdm(range(start, steps), desc=stage, initial=start, total=steps, mininterval=2.0)
     for step in bar:
-        loss = loss_fn(model, gen)
+        loss = loss_fn(model, gen, step=step) if takes_step else loss_fn(model, gen)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"{stage}: loss is {loss.item()} at step {step}; stopping. "
