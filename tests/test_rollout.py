@@ -95,3 +95,42 @@ def test_pixel_space_scores_use_the_decoder():
 def test_bad_context_length():
     with pytest.raises(ValueError, match="context frames"):
         rollout(oracle(clips()), clips(), n_ctx=T, window=3, steps=1, gen=torch.Generator())
+
+
+def write_video_split(path, n=3, T=6, C=2, h=4, w=4):
+    import numpy as np
+
+    from interdiff_core.data.shards import write_shards
+
+    gen = np.random.default_rng(0)
+    latent = gen.standard_normal((n, T, C, h, w)).astype("float32")
+    embed = gen.standard_normal((n, 3, 5)).astype("float32")
+    write_shards(path, {"latent": latent, "embed": embed, "prompt": np.array(["a"] * n)}, 2)
+    return torch.from_numpy(latent)
+
+
+def test_rollout_stage_writes_curves_and_strip(tmp_path):
+    from interdiff_core.io import load_tensors, read_json, save_checkpoint
+    from interdiff_core.models.tokenizer import FrameAutoencoder
+    from interdiff_core.models.transformer import SequenceTransformer
+    from interdiff_core.stages.rollout import run_rollout
+
+    x = write_video_split(tmp_path / "test")
+    D = 2 * 4 * 4
+    teacher = SequenceTransformer(D, 5 + 2 * D, d_model=16, n_layers=1, n_heads=2, max_len=6,
+                                  n_steps=3)  # fmt: skip
+    save_checkpoint(tmp_path / "t.safetensors", teacher, {"model_config": teacher.config})
+    tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
+    save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
+    cfg = dict(n_clips=2, context=2, window=4, steps=4, tau_ctx=0.9, n_strip=1)
+    out = tmp_path / "r.json", tmp_path / "r.safetensors"
+    run_rollout(tmp_path / "test", tmp_path / "t.safetensors", tmp_path / "tok.safetensors",
+                *out, cfg, {}, seed=0)  # fmt: skip
+    res = read_json(out[0])
+    assert len(res["curves"]["pixel_psnr"]) == 4 and len(res["curves"]["latent_psnr_hold"]) == 4
+    t, _ = load_tensors(out[1])
+    torch.testing.assert_close(t["latent_rollout"][:, :2], x[:2, :2])
+    assert t["rollout"].shape == (1, 6, 3, 8, 8)
+    with pytest.raises(ValueError, match="k_max"):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
+                    {**cfg, "steps": 8}, {}, seed=0)  # fmt: skip

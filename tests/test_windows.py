@@ -77,7 +77,7 @@ def test_window_loss_trains_through_the_one_loop(tmp_path):
     x, c = clips(T=12)
     x = x / 1000
     w = AlternatingWindows(x, c, CFG, seed=0)
-    model = SequenceTransformer(18, 7, d_model=16, n_layers=1, n_heads=2, max_len=8, n_steps=3)
+    model = SequenceTransformer(18, 7, d_model=16, n_layers=1, n_heads=2, max_len=12, n_steps=3)
     cfg = dict(steps=4, lr=1e-3, checkpoint_every=100)
     hist = train(model, window_loss_fn(w, k_max=4), cfg, {"stage": "t"}, 0, tmp_path / "ck",
                  tmp_path / "m.safetensors")  # fmt: skip

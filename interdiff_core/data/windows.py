@@ -79,13 +79,18 @@ def flat_frames(x: torch.Tensor) -> torch.Tensor:
 
 def window_loss_fn(windows: AlternatingWindows, k_max: int, per_frame: bool = True):
     """The teacher's shortcut-forcing loss on alternating windows, as a train-loop loss_fn
-    (it takes the step, so the loop passes it). Positions are relative to each window."""
+    (it takes the step, so the loop passes it). Positions are the frames' indices in their
+    clip, as at rollout time, so the model's max_len must cover the clip length."""
     from interdiff_core.diffusion.flow import shortcut_loss
-    from interdiff_core.sample.two_phase import teacher_fn
 
     def loss_fn(model, gen, step):
-        x, cond, _ = windows.batch(step, gen)
-        f = teacher_fn(model, cond.flatten(1), x.shape[1])
+        x, cond, where = windows.batch(step, gen)
+        pos = where[:, 1:] + torch.arange(x.shape[1])
+        cond = cond.flatten(1)
+
+        def f(z, tau, step_idx, rows=slice(None)):
+            return model(z, pos[rows], tau, cond[rows], step=step_idx)
+
         return shortcut_loss(f, flat_frames(x), k_max, gen, per_frame=per_frame)
 
     return loss_fn
