@@ -91,3 +91,45 @@ def test_loss_trains_uncertainty_toward_the_error():
     small, big = torch.full((4, 1, 3, 3), 0.1), torch.full((4, 1, 3, 3), 0.5)
     # the Laplace NLL is minimised at scale = |error|
     assert interpolation_loss(pred, big, target, 1.0) < interpolation_loss(pred, small, target, 1.0)
+
+
+def write_linear_clips(path, n=3, T=13):
+    """Latents linear in time: LERP is exact on them, so its scores are known."""
+    import numpy as np
+
+    from interdiff_core.data.shards import write_shards
+
+    gen = np.random.default_rng(0)
+    a, b = gen.standard_normal((2, n, 1, 2, 8, 8)).astype("float32")
+    latent = a + np.arange(T, dtype="float32")[None, :, None, None, None] * 0.1 * b
+    embed = gen.standard_normal((n, 3, 5)).astype("float32")
+    write_shards(path, {"latent": latent, "embed": embed, "prompt": np.array(["p"] * n)}, 2)
+
+
+def test_train_and_eval_stages(tmp_path):
+    from interdiff_core.io import load_model, save_checkpoint
+    from interdiff_core.models.tokenizer import FrameAutoencoder
+    from interdiff_core.stages.eval_interpolator import eval_interpolator, keyframes_every
+    from interdiff_core.stages.train_interpolator import train_interpolator
+
+    assert keyframes_every(5, 13).tolist() == [0, 5, 10, 12]
+    write_linear_clips(tmp_path / "clips")
+    cfg = dict(model=dict(width=8, depth=1, residual_width=8), max_gap=12, batch_size=8,
+               unc_weight=0.1, steps=30, lr=3e-3, checkpoint_every=100)  # fmt: skip
+    hist = train_interpolator(tmp_path / "clips", tmp_path / "i.safetensors", tmp_path / "ck",
+                              cfg, seed=0)  # fmt: skip
+    assert len(hist) == 30 and all(h == h for h in hist)
+    model, meta = load_model(FlowInterpolator, tmp_path / "i.safetensors")
+    assert meta["max_gap"] == 12
+    tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
+    save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
+    table = eval_interpolator(tmp_path / "clips", tmp_path / "i.safetensors",
+                              tmp_path / "tok.safetensors", tmp_path / "e.csv",
+                              dict(n_clips=2, spacings=[2, 4, 7, 12]), {}, seed=0)  # fmt: skip
+    assert (tmp_path / "e.csv").exists()
+    assert set(table.bucket) == {"2-3", "4-6", "7-10", "11+"}
+    lerp = table[table.method == "lerp"]
+    assert (lerp.latent_l1 < 1e-5).all() and (lerp.pixel_psnr > 60).all()
+    assert (lerp.pixel_ssim > 0.999).all()
+    flow = table[table.method == "flow"]
+    assert set(flow.bucket) == set(lerp.bucket) and (flow.frames.values == lerp.frames.values).all()
