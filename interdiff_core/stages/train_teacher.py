@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
@@ -12,7 +12,7 @@ from interdiff_core.sample.two_phase import teacher_fn
 from interdiff_core.train.loop import train
 
 
-def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int = 2) -> SequenceTransformer:
+def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int) -> SequenceTransformer:
     n_steps = len(step_levels(cfg["k_max"]))
     return SequenceTransformer(x_dim, cond_dim, max_len=T, n_steps=n_steps, **cfg["model"])
 
@@ -20,7 +20,7 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int = 2) -> SequenceTr
 def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     cond = data.cond
-    model = make_teacher(cfg, cond.shape[1], data.T)
+    model = make_teacher(cfg, cond.shape[1], data.T, data.D)
 
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
