@@ -57,3 +57,4 @@ rule all:
         f"{R}/eval/selector.csv",
         f"{R}/plots/frontier.png",
         rules.plots.output,
+        DOMAIN_TARGETS,

@@ -29,7 +29,11 @@ def frontier(table: pd.DataFrame, path, cols=("mse", "collision_rate")) -> None:
             ax.plot(rows.tokens, rows[col], style, label=method)
             for _, r in rows.iterrows():
                 ax.annotate(str(int(r.steps)), (r.tokens, r[col]), fontsize=7)
-        for method, color in [("untrained", "gray"), ("straight_line", "red")]:
+        others = sorted(
+            set(table.method) - {"teacher", "two_phase", "interp_only"}, key="untrained".__ne__
+        )
+        for method in others:  # untrained and the conditioning-only baseline, as levels
+            color = "gray" if method == "untrained" else "red"
             for v in table[table.method == method][col]:
                 ax.axhline(v, color=color, ls=":", label=method)
         ax.set_xscale("log")
@@ -124,4 +128,18 @@ def frame_strips(images: dict, keyframes, path) -> None:
             axes[row, 0].set_ylabel(name, fontsize=6, rotation=0, ha="right", va="center")
     for t in range(T):
         axes[0, t].set_title(str(t), fontsize=7)
+    _save(fig, path)
+
+
+def rollout_curves(summary: dict, path) -> None:
+    """Per-frame rollout PSNR against hold-the-last-frame, latent and (if present) decoded."""
+    curves, frames = summary["curves"], summary["frames"]
+    spaces = [s for s in ("latent", "pixel") if f"{s}_psnr" in curves]
+    fig, axes = plt.subplots(1, len(spaces), figsize=(5 * len(spaces), 3.5), squeeze=False)
+    for ax, space in zip(axes[0], spaces):
+        ax.plot(frames, curves[f"{space}_psnr"], "o-", label="teacher rollout")
+        ax.plot(frames, curves[f"{space}_psnr_hold"], "s--", label="hold last frame")
+        ax.set_xlabel("frame index (after the context)")
+        ax.set_ylabel(f"{space} PSNR (dB)")
+        ax.legend(fontsize=8)
     _save(fig, path)

@@ -1,4 +1,5 @@
 # Metrics and figures of the maze2d domain.
+DOMAIN_TARGETS = []
 
 
 rule metrics:

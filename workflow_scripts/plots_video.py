@@ -12,5 +12,5 @@ make_video_plots(
     snakemake.params.cfg["n_examples"],
     snakemake.input.get("tokenizer"),
     snakemake.params.tokenize,
-    snakemake.input.get("rollout"),
+    snakemake.input.rollout,
 )

@@ -35,6 +35,7 @@ class MazeSplit:
     skipped: int = 0
 
     domain = "maze2d"
+    baseline = "straight_line"  # from start to goal, the conditioning's two points
 
     @property
     def cond(self) -> torch.Tensor:

@@ -1,6 +1,9 @@
-"""The tokenized video split as tensors: latent frames as tokens, prompt embeddings as
-conditioning. It offers the same interface as the maze split (x, cond, T, D, endpoints,
-subset, sample_extras), so every model stage runs on it unchanged."""
+"""The tokenized video split as tensors: latent frames as tokens, the prompt embedding and the
+first frame as conditioning. It offers the same interface as the maze split (x, cond, T, D,
+endpoints, baseline, subset, sample_extras), so every model stage runs on it unchanged.
+
+Only the first frame is given, never the last: the same conditioning serves the world-model
+rollout, where any later frame would leak the future it is scored on."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ class VideoSplit:
     skipped: int = 0
 
     domain = "video"
+    baseline = "hold_first_frame"  # what the conditioning alone predicts: nothing moves
 
     @property
     def x(self) -> torch.Tensor:
@@ -36,15 +40,13 @@ class VideoSplit:
 
     @property
     def cond(self) -> torch.Tensor:
-        """Mean prompt embedding, then the first and the last latent frame (as the maze's
-        start and goal): [N, E + 2·D]."""
-        x = self.x
-        return torch.cat([self.embed.mean(1), x[:, 0], x[:, -1]], dim=1)
+        """Mean prompt embedding, then the first latent frame: [N, E + D]."""
+        return torch.cat([self.embed.mean(1), self.x[:, 0]], dim=1)
 
     @property
     def endpoints(self) -> torch.Tensor:
-        """[N, 2, D] the first and last frame, the two frames the conditioning gives away."""
-        return self.x[:, [0, -1]]
+        """[N, 2, D] the baseline's two ends: the first frame, held to the last."""
+        return self.x[:, [0, 0]]
 
     @property
     def T(self) -> int:

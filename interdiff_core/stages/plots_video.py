@@ -1,5 +1,5 @@
 """plots (video): quality against compute, a strip of decoded test frames (ground truth /
-two-phase / teacher), keyframe placement, loss curves; rollout PSNR curves when given."""
+two-phase / teacher), keyframe placement, loss curves, and the rollout PSNR curves."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from interdiff_core import plots
-from interdiff_core.io import load_checkpoint, load_tensors
+from interdiff_core.io import load_checkpoint, load_tensors, read_json
 from interdiff_core.models.tokenizer import decode_clips
 from interdiff_core.stages.metrics_video import as_latents
 from interdiff_core.stages.tokenize_video import load_tokenizer
@@ -30,7 +30,7 @@ def make_video_plots(
     n_examples: int,
     tokenizer_path=None,
     tokenize_cfg=None,
-    rollout_csv=None,
+    rollout_json=None,
 ) -> None:
     samples, meta = load_tensors(samples_path)
     table = pd.read_csv(metrics_csv)
@@ -58,5 +58,5 @@ def make_video_plots(
         name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
     }
     plots.loss_curves(histories, out["losses"])
-    if rollout_csv is not None:
-        plots.rollout_curves(pd.read_csv(rollout_csv), out["rollout"])
+    if rollout_json is not None:
+        plots.rollout_curves(read_json(rollout_json), out["rollout"])

@@ -71,7 +71,7 @@ def sample_all(
     line, sec = _timed(
         lambda: interpolate(data.endpoints, torch.tensor([0, T - 1]).expand(n, 2), T)
     )
-    record("straight_line", 0, line, sec, 0, 0)
+    record(data.baseline, 0, line, sec, 0, 0)
 
     levels_idx, sel_sec = _timed(lambda: select_nested(selector, cond, levels, T))
     results["keyframes"] = levels_idx[0]

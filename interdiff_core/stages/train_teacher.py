@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from interdiff_core.data.splits import load_split
+from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
@@ -18,6 +19,8 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int) -> SequenceTransf
 
 
 def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
+    """With cfg["windows"] (video), batches are windows of alternating short/long lengths
+    (positions = frame indices in the clip, as in the rollout); else whole sequences."""
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     cond = data.cond
     model = make_teacher(cfg, cond.shape[1], data.T, data.D)
@@ -26,6 +29,10 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         f = teacher_fn(model, cond[b], data.T)
         return shortcut_loss(f, data.x[b], cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
+
+    if cfg.get("windows"):
+        windows = AlternatingWindows(data.x, cond, cfg["windows"], seed)
+        loss_fn = window_loss_fn(windows, cfg["k_max"], per_frame=cfg["diffusion_forcing"])
 
     meta = stage_meta("train_teacher", cfg, model, T=data.T, skipped_samples=data.skipped)
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
