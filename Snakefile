@@ -27,6 +27,7 @@ report: "rules/captions/workflow.rst"
 
 if DOMAIN == "video":
 
+    include: "rules/video_common.smk"
     include: "rules/video_data.smk"
 
 else:

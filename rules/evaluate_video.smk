@@ -2,11 +2,6 @@
 # against hold-the-last-frame, metrics (latent and decoded-frame quality) and figures.
 
 
-def decoder_inputs():
-    """What decoding test clips back to frames needs: raw frames and the trained tokenizer."""
-    return {**raw_input(), **tokenizer_input()}
-
-
 PLOT_OUTPUTS = {
     "frontier": ("captions/frontier_video.rst", "Plots"),
     "frames": ("captions/frames.rst", "Plots"),

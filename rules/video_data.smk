@@ -1,17 +1,5 @@
 # Video data: frames (embedded generator or the user's files) -> tokenizer -> latent shards, or
 # Wan2.1 shards read directly. Included instead of data.smk when data.domain is video.
-VIDEO = C["data"]["video"]
-FROM_FRAMES = VIDEO["source"] != "wan"
-TRAIN_TOKENIZER = FROM_FRAMES and not C["tokenize"]["pretrained_path"]
-
-
-def tokenizer_input():
-    """The tokenizer a frames-based rule decodes with: the trained one, or none (pretrained)."""
-    return {"tokenizer": f"{R}/models/tokenizer.safetensors"} if TRAIN_TOKENIZER else {}
-
-
-def raw_input():
-    return {"raw": f"{R}/data/raw.safetensors"} if FROM_FRAMES else {}
 
 
 if FROM_FRAMES:
