@@ -183,3 +183,45 @@ def test_video_conditioning_never_sees_the_last_frame():
     assert torch.equal(VideoSplit(later, split.embed, split.prompts).cond, split.cond)
     assert split.cond.shape == (3, 6 + 8) and split.x.shape == (3, 5, 8)
     assert torch.equal(split.endpoints[:, 1], split.x[:, 0])  # the baseline holds frame 0
+
+
+def test_wan_shards_become_video_splits(tmp_path):
+    from interdiff_core.data.splits import load_split
+    from interdiff_core.stages.tokenize_video import tokenize_wan
+
+    wan = tmp_path / "wan"
+    wan.mkdir()
+    _write_wan_shard(wan / "shard-000000.tar", {f"{i:06d}": _wan_sample(i, T=6) for i in range(5)})
+    out = {s: str(tmp_path / s) for s in ("train", "val", "test")}
+    cfg = {"shard_size": 2, "text": {"dim": 8, "max_tokens": 4}}
+    tokenize_wan(wan, out, cfg, {"horizon": 5, "n_val": 1, "n_test": 1}, seed=0)
+    splits = {s: load_split(d) for s, d in out.items()}
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [3, 1, 1]
+    train = splits["train"]
+    assert train.domain == "video" and train.latent.shape == (3, 5, 4, 3, 2)
+    assert train.embed.shape == (3, 4, 8)  # 6 tokens cut to max_tokens
+    prompts = sorted(p for s in splits.values() for p in s.prompts)
+    assert prompts == [f"prompt {i}" for i in range(5)]
+    i = int(train.prompts[0].split()[1])
+    assert torch.equal(train.latent[0], _wan_sample(i, T=6)[0].permute(1, 0, 2, 3)[:5])
+    with pytest.raises(ValueError, match="fewer than data.horizon = 7"):
+        tokenize_wan(wan, out, cfg, {"horizon": 7, "n_val": 1, "n_test": 1}, seed=0)
+
+
+def test_prepare_video_from_files_splits_clips_by_seed(tmp_path):
+    from interdiff_core.io import load_tensors
+    from interdiff_core.stages.prepare_video import prepare_video
+
+    for name in ("x.mp4", "y.avi"):
+        write_video(tmp_path / name, _moving_frames(24, 16), fps=8)
+    video = {"source": "files", "frame_size": 16, "fps": 8, "wan_dir": ""}
+    video["files"] = [str(tmp_path / "x.mp4"), str(tmp_path / "y.avi")]
+    cfg = {"horizon": 4, "n_train": 16, "n_val": 2, "n_test": 3, "video": video}
+    prepare_video(cfg, 0, tmp_path / "raw.safetensors")
+    t, meta = load_tensors(tmp_path / "raw.safetensors")
+    assert [t[f"{s}.frames"].shape[0] for s in ("train", "val", "test")] == [7, 2, 3]
+    assert t["train.frames"].shape[1:] == (4, 16, 16, 3)
+    assert sorted(sum(meta["prompts"].values(), [])) == ["x"] * 6 + ["y"] * 6
+    cfg["n_val"] = 12
+    with pytest.raises(ValueError, match="data.video.files: 12 clips, need at least 16"):
+        prepare_video(cfg, 0, tmp_path / "raw.safetensors")
