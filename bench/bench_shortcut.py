@@ -7,7 +7,7 @@ out held-out clips autoregressively from a few context frames (context noised to
 steps per frame, and prints, for each K, the wall time, the latent PSNR against the truth and
 against holding the last context frame, and the speed ratio and PSNR gap relative to K = 64.
 
-    python bench/bench_shortcut.py [--train-steps 600] [--checkpoint teacher.safetensors]
+    python bench/bench_shortcut.py [--train-steps 1000] [--checkpoint teacher.safetensors]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def moving_blobs(n: int, T: int, C: int = 4, H: int = 8, W: int = 8, seed: int =
     return x, torch.cat([vel.flatten(1), feat.flatten(1)], dim=1)
 
 
-def train_teacher(x, cond, steps: int, seed: int, out: Path) -> SequenceTransformer:
+def train_teacher(x, cond, steps: int, lr: float, seed: int, out: Path) -> SequenceTransformer:
     k_max = 64
     model = SequenceTransformer(
         x[0, 0].numel(), cond.shape[1], d_model=96, n_layers=3, n_heads=4,
@@ -59,7 +59,7 @@ def train_teacher(x, cond, steps: int, seed: int, out: Path) -> SequenceTransfor
         x, cond, dict(short_len=8, long_len=16, short_batch=32, long_batch=16, long_ratio=0.2,
                       stride=1), seed,
     )  # fmt: skip
-    cfg = dict(steps=steps, lr=1e-3, checkpoint_every=10**9)
+    cfg = dict(steps=steps, lr=lr, checkpoint_every=10**9)
     meta = {"stage": "bench_shortcut", "model_config": model.config}
     train(model, window_loss_fn(windows, k_max), cfg, meta, seed, out / "ckpt", out / "t.st")
     return model.eval()
@@ -68,7 +68,8 @@ def train_teacher(x, cond, steps: int, seed: int, out: Path) -> SequenceTransfor
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", help="a teacher checkpoint trained on moving_blobs clips")
-    ap.add_argument("--train-steps", type=int, default=600)
+    ap.add_argument("--train-steps", type=int, default=1000)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--clips", type=int, default=512)
     ap.add_argument("--test-clips", type=int, default=32)
     ap.add_argument("--frames", type=int, default=16)
@@ -88,8 +89,10 @@ def main() -> None:
         how = f"loaded {args.checkpoint}"
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            teacher = train_teacher(x_train, c_train, args.train_steps, args.seed, Path(tmp))
-        how = f"trained {args.train_steps} steps in {time.perf_counter() - t0:.0f} s"
+            teacher = train_teacher(
+                x_train, c_train, args.train_steps, args.lr, args.seed, Path(tmp)
+            )
+        how = f"trained {args.train_steps} steps (lr {args.lr}) in {time.perf_counter() - t0:.0f} s"
     print(f"teacher: {how}; {args.test_clips} held-out clips of {args.frames} latent frames "
           f"{tuple(x.shape[2:])}, context {args.context}, window {args.window}, "
           f"tau_ctx {args.tau_ctx}, threads {args.threads}")  # fmt: skip
