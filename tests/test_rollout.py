@@ -110,6 +110,7 @@ def write_video_split(path, n=3, T=6, C=2, h=4, w=4):
 
 
 def test_rollout_stage_writes_curves_and_strip(tmp_path):
+    from interdiff_core.data.splits import load_split
     from interdiff_core.io import load_tensors, read_json, save_checkpoint
     from interdiff_core.models.tokenizer import FrameAutoencoder
     from interdiff_core.models.transformer import SequenceTransformer
@@ -117,8 +118,10 @@ def test_rollout_stage_writes_curves_and_strip(tmp_path):
 
     x = write_video_split(tmp_path / "test")
     D = 2 * 4 * 4
-    teacher = SequenceTransformer(D, 5 + 2 * D, d_model=16, n_layers=1, n_heads=2, max_len=6,
-                                  n_steps=3)  # fmt: skip
+    cond_dim = load_split(tmp_path / "test").cond.shape[1]  # the split's own conditioning
+    teacher = SequenceTransformer(
+        D, cond_dim, d_model=16, n_layers=1, n_heads=2, max_len=6, n_steps=3
+    )
     save_checkpoint(tmp_path / "t.safetensors", teacher, {"model_config": teacher.config})
     tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
     save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
