@@ -33,13 +33,13 @@ def evaluate_by_bucket(
     N, T = x.shape[:2]
     per: dict[tuple[str, str], dict[str, list]] = {}
     unc_err: dict[str, tuple[list, list]] = {m: ([], []) for m in models}
+    gt_px = decode(x) if decode is not None else None
     for s in spacings:
         idx = keyframes_every(s, T)
         seg_gap = torch.zeros(T, dtype=torch.long)
         for i, j in zip(idx[:-1].tolist(), idx[1:].tolist()):
             seg_gap[i + 1 : j] = j - i
         inside = seg_gap >= 2
-        gt_px = decode(x) if decode is not None else None
         for name, model in models.items():
             pred, unc = model.sequence(x[:, idx], idx.expand(N, -1), T)
             scores = {"latent_l1": l1(pred, x)}
