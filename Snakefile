@@ -20,15 +20,36 @@ LEVELS = C["dp"]["levels"]
 CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
 
 
+DOMAIN = C["data"]["domain"]
+
+
 report: "rules/captions/workflow.rst"
 
 
-include: "rules/data.smk"
+if DOMAIN == "video":
+
+    include: "rules/video_common.smk"
+    include: "rules/video_data.smk"
+
+else:
+
+    include: "rules/data.smk"
+
+
 include: "rules/teacher.smk"
 include: "rules/selection.smk"
 include: "rules/phase1.smk"
 include: "rules/phase2.smk"
 include: "rules/evaluate.smk"
+
+
+if DOMAIN == "video":
+
+    include: "rules/evaluate_video.smk"
+
+else:
+
+    include: "rules/evaluate_maze.smk"
 
 
 rule all:
@@ -37,3 +58,5 @@ rule all:
         f"{R}/eval/metrics.csv",
         f"{R}/eval/selector.csv",
         f"{R}/plots/frontier.png",
+        rules.plots.output,
+        DOMAIN_TARGETS,

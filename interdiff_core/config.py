@@ -50,10 +50,42 @@ def check_config(cfg: dict) -> None:
         for steps in value if isinstance(value, list) else [value]:
             if steps > k_max:
                 _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")
+    if cfg["data"]["domain"] == "video":
+        check_video(cfg)
     for section in ("phase1", "phase2"):
         key = "index_mix" if section == "phase1" else "mask_mix"
         if sum(cfg[section][key].values()) <= 0:
             _fail(f"{section}.{key}", "weights must not all be zero")
+
+
+def check_video(cfg: dict) -> None:
+    video, tok = cfg["data"]["video"], cfg["tokenize"]
+    for key in ("text", "pretrained_path"):
+        if key not in tok:
+            _fail(f"tokenize.{key}", "is required when data.domain is video")
+    if video["source"] == "files" and not video["files"]:
+        _fail("data.video.files", "is empty but data.video.source is 'files'")
+    if video["source"] == "wan" and not video["wan_dir"]:
+        _fail("data.video.wan_dir", "is empty but data.video.source is 'wan'")
+    for section in ("interpolator", "rollout"):
+        if section not in cfg:
+            _fail(section, "is required when data.domain is video")
+    T, ro = cfg["data"]["horizon"], cfg["rollout"]
+    if not 1 <= ro["context"] < T:
+        _fail("rollout.context", f"must be in [1, data.horizon - 1 = {T - 1}]")
+    if ro["steps"] > cfg["teacher"]["k_max"]:
+        _fail("rollout.steps", f"{ro['steps']} is finer than teacher.k_max")
+    win = cfg["teacher"].get("windows")
+    if win and not win["short_len"] <= win["long_len"] <= T:
+        _fail("teacher.windows", f"needs short_len <= long_len <= data.horizon = {T}")
+    if video["source"] != "wan" and not tok["pretrained_path"]:
+        if "autoencoder" not in tok:
+            _fail("tokenize.autoencoder", "is required to train the frame tokenizer")
+        down = tok["autoencoder"]["downsample"]
+        if video["frame_size"] % down:
+            _fail(
+                "tokenize.autoencoder.downsample", f"{down} does not divide data.video.frame_size"
+            )
 
 
 def canonical(obj):

@@ -19,20 +19,25 @@ def _save(fig, path) -> None:
     plt.close(fig)
 
 
-def frontier(table: pd.DataFrame, path) -> None:
-    """Quality against compute: MSE and collision rate against tokens processed."""
+def frontier(table: pd.DataFrame, path, cols=("mse", "collision_rate")) -> None:
+    """Quality against compute: two quality columns (maze: MSE and collision rate) against
+    tokens processed. Columns named *mse are drawn on a log scale."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, col in zip(axes, ["mse", "collision_rate"]):
+    for ax, col in zip(axes, cols):
         for method, style in [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--")]:
             rows = table[table.method == method].sort_values("tokens")
             ax.plot(rows.tokens, rows[col], style, label=method)
             for _, r in rows.iterrows():
                 ax.annotate(str(int(r.steps)), (r.tokens, r[col]), fontsize=7)
-        for method, color in [("untrained", "gray"), ("straight_line", "red")]:
+        others = sorted(
+            set(table.method) - {"teacher", "two_phase", "interp_only"}, key="untrained".__ne__
+        )
+        for method in others:  # untrained and the conditioning-only baseline, as levels
+            color = "gray" if method == "untrained" else "red"
             for v in table[table.method == method][col]:
                 ax.axhline(v, color=color, ls=":", label=method)
         ax.set_xscale("log")
-        ax.set_yscale("log" if col == "mse" else "linear")
+        ax.set_yscale("log" if col.endswith("mse") else "linear")
         ax.set_xlabel("tokens processed per sample (numbers: steps)")
         ax.set_ylabel(col)
     axes[0].legend(fontsize=8)
@@ -96,4 +101,45 @@ def loss_curves(histories: dict[str, np.ndarray], path) -> None:
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step")
+    _save(fig, path)
+
+
+def frame_strips(images: dict, keyframes, path) -> None:
+    """Decoded clips [n, T, C, H, W] in [0, 1] (C = 3, or 1 shown in grey), one row per method
+    and example; frames the selector kept as level-0 keyframes are framed in orange."""
+    names = list(images)
+    n, T = next(iter(images.values())).shape[:2]
+    fig, axes = plt.subplots(n * len(names), T, figsize=(0.8 * T, 0.85 * n * len(names)))
+    axes = np.atleast_2d(axes)
+    kf = keyframes.numpy()
+    for i in range(n):
+        for r, name in enumerate(names):
+            row = i * len(names) + r
+            clip = images[name][i].clamp(0, 1).movedim(1, -1).numpy()
+            for t in range(T):
+                ax = axes[row, t]
+                ax.imshow(clip[t].squeeze(-1) if clip.shape[-1] == 1 else clip[t], cmap="gray")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if name != names[0] and t in kf[i]:
+                    for side in ax.spines.values():
+                        side.set_color("tab:orange")
+                        side.set_linewidth(2)
+            axes[row, 0].set_ylabel(name, fontsize=6, rotation=0, ha="right", va="center")
+    for t in range(T):
+        axes[0, t].set_title(str(t), fontsize=7)
+    _save(fig, path)
+
+
+def rollout_curves(summary: dict, path) -> None:
+    """Per-frame rollout PSNR against hold-the-last-frame, latent and (if present) decoded."""
+    curves, frames = summary["curves"], summary["frames"]
+    spaces = [s for s in ("latent", "pixel") if f"{s}_psnr" in curves]
+    fig, axes = plt.subplots(1, len(spaces), figsize=(5 * len(spaces), 3.5), squeeze=False)
+    for ax, space in zip(axes[0], spaces):
+        ax.plot(frames, curves[f"{space}_psnr"], "o-", label="teacher rollout")
+        ax.plot(frames, curves[f"{space}_psnr_hold"], "s--", label="hold last frame")
+        ax.set_xlabel("frame index (after the context)")
+        ax.set_ylabel(f"{space} PSNR (dB)")
+        ax.legend(fontsize=8)
     _save(fig, path)

@@ -23,16 +23,16 @@ WORKFLOW_FILES = [
 ]
 
 
-def copy_workflow(dest: Path) -> Path:
+def copy_workflow(dest: Path, config: str = "micro_config.yaml") -> Path:
     """Copy the workflow and core into `dest`, so a test may edit code without touching the repo
-    (PYTHONPATH points the jobs at the copied core)."""
+    (PYTHONPATH points the jobs at the copied core); tests/`config` becomes micro.yaml."""
     for name in WORKFLOW_FILES:
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(src, dest / name)
-    shutil.copy(REPO / "tests" / "micro_config.yaml", dest / "micro.yaml")
+    shutil.copy(REPO / "tests" / config, dest / "micro.yaml")
     return dest
 
 

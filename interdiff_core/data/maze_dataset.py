@@ -40,6 +40,9 @@ class MazeSplit:
     maze_id: torch.Tensor  # [N]
     skipped: int = 0
 
+    domain = "maze2d"
+    baseline = "straight_line"  # from start to goal, the conditioning's two points
+
     @property
     def cond(self) -> torch.Tensor:
         return cond_vector(self.occ, self.sdf, self.start_goal)
@@ -47,6 +50,18 @@ class MazeSplit:
     @property
     def T(self) -> int:
         return self.x.shape[1]
+
+    @property
+    def D(self) -> int:
+        return self.x.shape[2]
+
+    @property
+    def endpoints(self) -> torch.Tensor:
+        """[N, 2, 2] start and goal, as the conditioning gives them."""
+        return self.start_goal.view(-1, 2, 2)
+
+    def sample_extras(self) -> dict[str, torch.Tensor]:
+        return {"occ": self.occ, "start_goal": self.start_goal}
 
     def __len__(self) -> int:
         return self.x.shape[0]

@@ -36,12 +36,14 @@ def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
     return lambda z, tau, step, rows=ALL: model(z, idx[rows], tau, cond[rows], step=step)
 
 
-def sample_teacher(model, cond, T: int, steps: int, gen, x_dim: int = 2) -> torch.Tensor:
-    return sample(teacher_fn(model, cond, T), (cond.shape[0], T, x_dim), steps, gen)
+def sample_teacher(model, cond, T: int, steps: int, gen) -> torch.Tensor:
+    shape = (cond.shape[0], T, model.config["x_dim"])
+    return sample(teacher_fn(model, cond, T), shape, steps, gen)
 
 
-def sample_keyframes(model, cond, idx, steps: int, gen, x_dim: int = 2) -> torch.Tensor:
-    return sample(keyframe_fn(model, cond, idx), (*idx.shape, x_dim), steps, gen)
+def sample_keyframes(model, cond, idx, steps: int, gen) -> torch.Tensor:
+    shape = (*idx.shape, model.config["x_dim"])
+    return sample(keyframe_fn(model, cond, idx), shape, steps, gen)
 
 
 def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen):

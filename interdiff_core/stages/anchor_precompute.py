@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer

@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.runtime import stage_meta

@@ -23,9 +23,8 @@ METRIC_COLUMNS = [
     "smoothness",
     "nfe",
     "tokens",
-    "skipped_train",
-    "skipped_test",
 ]
+SKIP_COLUMNS = ["skipped_train", "skipped_test"]
 TIMING_COLUMNS = ["method", "steps", "nfe", "seconds_per_sample"]
 
 
@@ -34,21 +33,28 @@ def _write_csv(table: pd.DataFrame, path) -> None:
         table.to_csv(tmp, index=False, float_format="%.6g")
 
 
-def metrics(samples_path, out_csv, timing_csv) -> pd.DataFrame:
-    t, meta = load_tensors(samples_path)
-    gt, occ, sg = t["gt"].numpy(), t["occ"].numpy(), t["start_goal"].numpy()
-    skipped = meta.get("skipped", {})
-    rows = []
-    for row in meta["rows"]:
-        traj = t[f"{row['method']}@{row['steps']}"].numpy()
-        rows.append({**row, **summarize(traj, gt, occ, sg)})
+def write_tables(rows: list[dict], meta: dict, columns: list[str], out_csv, timing_csv):
+    """The metrics table (`columns`, plus the skipped-sample counts) and the timing table, from
+    one row per method and step count. Shared by every domain's metrics stage."""
     table = pd.DataFrame(rows)
+    skipped = meta.get("skipped", {})
     # bad samples left out under data.on_bad_sample = skip: the numbers cover the rest only
     table["skipped_train"] = skipped.get("train", 0)
     table["skipped_test"] = skipped.get("test", 0)
     if skipped.get("train") or skipped.get("test"):
         log.warning("metrics: bad samples were skipped: %s", skipped)
-    log.info("metrics:\n%s", table[METRIC_COLUMNS].to_string(index=False))
-    _write_csv(table[METRIC_COLUMNS], out_csv)
+    table = table.reindex(columns=[*columns, *SKIP_COLUMNS, "seconds_per_sample"])
+    log.info("metrics:\n%s", table.drop(columns="seconds_per_sample").to_string(index=False))
+    _write_csv(table[[*columns, *SKIP_COLUMNS]], out_csv)
     _write_csv(table[TIMING_COLUMNS], timing_csv)
-    return table[METRIC_COLUMNS]
+    return table[[*columns, *SKIP_COLUMNS]]
+
+
+def metrics(samples_path, out_csv, timing_csv) -> pd.DataFrame:
+    t, meta = load_tensors(samples_path)
+    gt, occ, sg = t["gt"].numpy(), t["occ"].numpy(), t["start_goal"].numpy()
+    rows = []
+    for row in meta["rows"]:
+        traj = t[f"{row['method']}@{row['steps']}"].numpy()
+        rows.append({**row, **summarize(traj, gt, occ, sg)})
+    return write_tables(rows, meta, METRIC_COLUMNS, out_csv, timing_csv)

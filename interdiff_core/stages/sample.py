@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
@@ -83,11 +83,10 @@ def sample_all(
     s_untrained = cfg["untrained_steps"]
     traj, sec = _timed(sample_teacher, untrained, cond, T, s_untrained, gen())
     record("untrained", s_untrained, traj, sec, s_untrained, s_untrained * (T + n_cond))
-    sg = data.start_goal
     line, sec = _timed(
-        lambda: interpolate(sg.view(n, 2, 2), torch.tensor([0, T - 1]).expand(n, 2), T)
+        lambda: interpolate(data.endpoints, torch.tensor([0, T - 1]).expand(n, 2), T)
     )
-    record("straight_line", 0, line, sec, 0, 0)
+    record(data.baseline, 0, line, sec, 0, 0)
 
     levels_idx, sel_sec = _timed(lambda: select_nested(selector, cond, levels, T))
     results["keyframes"] = levels_idx[0]
@@ -114,5 +113,9 @@ def sample_all(
             sel_tokens + p1_tokens + len(levels) * (T + n_cond),
         )
     skipped = {"train": teacher_meta.get("skipped_samples", 0), "test": skipped_test}
-    meta = stage_meta("sample", cfg, rows=rows, levels=levels, n=n, skipped=skipped)
-    save_tensors(out_path, {"gt": data.x, "occ": data.occ, "start_goal": sg, **results}, meta)
+    meta = stage_meta(
+        "sample", cfg, rows=rows, levels=levels, n=n, domain=data.domain, skipped=skipped
+    )
+    if data.domain == "video":
+        meta["latent_shape"] = list(data.latent_shape)
+    save_tensors(out_path, {"gt": data.x, **data.sample_extras(), **results}, meta)

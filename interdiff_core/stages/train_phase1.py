@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
 from interdiff_core.io import load_model, load_tensors
 from interdiff_core.models.selector import select_nested
@@ -33,7 +33,7 @@ def train_phase1(
     selector, _ = load_model(SequenceTransformer, selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
     model = SequenceTransformer(
-        2,
+        data.D,
         data.cond.shape[1],
         max_len=data.T,
         n_steps=len(step_levels(cfg["k_max"])),

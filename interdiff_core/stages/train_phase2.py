@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames, with_anchors
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
@@ -32,13 +32,13 @@ def train_phase2(
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
     cache, _ = load_tensors(
-        anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], 2)}
+        anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], data.D)}
     )
     # the selector's nested sets; their level 0 is where the anchors were sampled
     selector, _ = load_model(SequenceTransformer, selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
     model = SequenceTransformer(
-        2, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
+        data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
     )
     sigmas = cfg["noise_sigma"]
 

@@ -9,7 +9,7 @@ import logging
 import pandas as pd
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.models.selector import make_selector, select_nested, selector_loss
 from interdiff_core.runtime import stage_meta

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.data.splits import load_split
+from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
@@ -12,20 +13,26 @@ from interdiff_core.sample.two_phase import teacher_fn
 from interdiff_core.train.loop import train
 
 
-def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int = 2) -> SequenceTransformer:
+def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int) -> SequenceTransformer:
     n_steps = len(step_levels(cfg["k_max"]))
     return SequenceTransformer(x_dim, cond_dim, max_len=T, n_steps=n_steps, **cfg["model"])
 
 
 def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
+    """With cfg["windows"] (video), batches are windows of alternating short/long lengths
+    (positions = frame indices in the clip, as in the rollout); else whole sequences."""
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     cond = data.cond
-    model = make_teacher(cfg, cond.shape[1], data.T)
+    model = make_teacher(cfg, cond.shape[1], data.T, data.D)
 
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         f = teacher_fn(model, cond[b], data.T)
         return shortcut_loss(f, data.x[b], cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
+
+    if cfg.get("windows"):
+        windows = AlternatingWindows(data.x, cond, cfg["windows"], seed)
+        loss_fn = window_loss_fn(windows, cfg["k_max"], per_frame=cfg["diffusion_forcing"])
 
     meta = stage_meta("train_teacher", cfg, model, T=data.T, skipped_samples=data.skipped)
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)

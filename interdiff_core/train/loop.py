@@ -1,9 +1,11 @@
 """The one training loop: AdamW, resumable checkpoints, NaN guard, tqdm, TensorBoard.
 
 A stage supplies a model and `loss_fn(model, gen) -> loss`, where `gen` is the loop's seeded
-torch.Generator (all batch and noise sampling must draw from it). Checkpoints hold the model,
-the optimizer state, the generator state and the loss history, so a run killed at any point
-resumes where its last checkpoint left it and, on CPU, ends bit-identical to an uninterrupted run.
+torch.Generator (all batch and noise sampling must draw from it); a loss_fn with a `step`
+parameter also gets the optimizer step (alternating batch lengths are a function of it).
+Checkpoints hold the model, the optimizer state, the generator state and the loss history, so a
+run killed at any point resumes where its last checkpoint left it and, on CPU, ends
+bit-identical to an uninterrupted run.
 
 Data parallel: started by torchrun (WORLD_SIZE > 1), the loop joins the process group (NCCL for
 a model on CUDA, gloo on CPU), wraps the model in DistributedDataParallel and offsets each
@@ -13,6 +15,7 @@ logged loss is the mean over ranks. Rank 0 alone writes checkpoints, TensorBoard
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -154,6 +157,7 @@ def train(
         if rank == 0:
             save_checkpoint(path, model, info | dist_info, {**flat, **extra})
 
+    takes_step = "step" in inspect.signature(loss_fn).parameters
     model.train()
     forward = model
     if world > 1:
@@ -169,7 +173,7 @@ def train(
         disable=rank != 0,
     )
     for step in bar:
-        loss = loss_fn(forward, gen)
+        loss = loss_fn(forward, gen, step=step) if takes_step else loss_fn(forward, gen)
         value = _mean_over_ranks(loss.detach().clone(), world)
         if not torch.isfinite(value):  # the mean: every rank stops at the same step
             raise FloatingPointError(

@@ -1,0 +1,33 @@
+"""One entry point for every model stage: load a tokenized split, whatever its domain.
+
+The domain is read from the shards themselves (a maze sample holds `pos`, a video sample
+`latent`), so a stage needs no domain argument and its code is the same for both.
+"""
+
+from __future__ import annotations
+
+import webdataset as wds
+
+from interdiff_core.data.maze_dataset import MazeSplit
+from interdiff_core.data.maze_dataset import load_split as load_maze_split
+from interdiff_core.data.shards import shard_paths
+from interdiff_core.data.video_dataset import VideoSplit, load_video_split
+
+Split = MazeSplit | VideoSplit
+
+
+def shard_domain(shard_dir) -> str:
+    first = shard_paths(shard_dir)[0]
+    for sample in wds.WebDataset(str(first), shardshuffle=False, empty_check=False):
+        if "pos.npy" in sample:
+            return "maze2d"
+        if "latent.npy" in sample:
+            return "video"
+        raise ValueError(f"{first}: first sample has neither 'pos' (maze2d) nor 'latent' (video)")
+    raise ValueError(f"{first}: empty shard")
+
+
+def load_split(shard_dir, T: int | None = None, on_bad_sample: str = "error") -> Split:
+    if shard_domain(shard_dir) == "video":
+        return load_video_split(shard_dir, T, on_bad_sample)
+    return load_maze_split(shard_dir, T, on_bad_sample)

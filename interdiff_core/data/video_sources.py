@@ -1,0 +1,259 @@
+"""Where video clips come from: the embedded generator, the user's video files, Wan2.1 shards.
+
+- embedded: short RGB clips cut from the photographs scikit-image ships inside its package
+  (no download): camera pans, zooms, small rotations, and sprites moving over a still photo,
+  each with a text description of its motion. Seeded: same seed, same clips.
+- files: mp4/avi/mkv decoded with PyAV, resampled to `fps`, centre-cropped square and resized.
+  A clip's prompt is the text of `<video stem>.txt` beside the file, else the stem.
+- wan: the Wan2.1 synthetic webdataset shards (`KEY.latent.pth` stored [C,T,H,W],
+  `KEY.embed.pth` [L,D], `KEY.prompt.txt`), read directly: already latents, no tokenizer.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import math
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+# skimage.data loaders whose image files ship inside the package (checked: no pooch fetch)
+PHOTOS = [
+    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry",
+    "camera", "coins", "moon", "horse",
+]  # fmt: skip
+MOTIONS = ["pan", "zoom", "rotate", "sprite"]
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv")
+COLORS = {"red": (1.0, 0.1, 0.1), "green": (0.1, 0.9, 0.2), "blue": (0.1, 0.3, 1.0),
+          "yellow": (1.0, 0.9, 0.1), "white": (1.0, 1.0, 1.0)}  # fmt: skip
+
+
+@functools.cache
+def load_photo(name: str, side: int) -> np.ndarray:
+    """A bundled scikit-image photograph as float RGB [side, side, 3] in [0, 1] (centre crop)."""
+    from skimage import data, transform
+    from skimage.color import gray2rgb
+    from skimage.util import img_as_float32
+
+    if name not in PHOTOS:
+        raise ValueError(f"unknown embedded photo {name!r} (have {PHOTOS})")
+    img = img_as_float32(getattr(data, name)())
+    img = gray2rgb(img) if img.ndim == 2 else img[..., :3]
+    h, w = img.shape[:2]
+    s = min(h, w)
+    img = img[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+    return transform.resize(img, (side, side), anti_aliasing=True).astype(np.float32)
+
+
+def _view(photo: np.ndarray, size: int, center, scale: float, angle: float) -> np.ndarray:
+    """The [size, size] view of `photo` centred at `center` (row, col), `scale` photo pixels
+    per output pixel, rotated by `angle` radians (bilinear, edges clamped)."""
+    from scipy.ndimage import map_coordinates
+
+    r = np.arange(size) - (size - 1) / 2
+    rr, cc = np.meshgrid(r, r, indexing="ij")
+    cos, sin = math.cos(angle), math.sin(angle)
+    src_r = center[0] + scale * (cos * rr - sin * cc)
+    src_c = center[1] + scale * (sin * rr + cos * cc)
+    return np.stack(
+        [
+            map_coordinates(photo[..., ch], [src_r, src_c], order=1, mode="nearest")
+            for ch in range(3)
+        ],
+        -1,
+    )
+
+
+def _speed_word(v: float, slow: float) -> str:
+    return "slowly" if abs(v) < slow else "quickly"
+
+
+def embedded_clip(rng: np.random.Generator, T: int, size: int) -> tuple[np.ndarray, str]:
+    """One clip uint8 [T, size, size, 3] and its motion description."""
+    name = PHOTOS[rng.integers(len(PHOTOS))]
+    side = 4 * size
+    photo = load_photo(name, side)
+    motion = MOTIONS[rng.integers(len(MOTIONS))]
+    t = np.arange(T)
+    c0 = side / 2 + rng.uniform(-0.15, 0.15, 2) * side
+    scale = np.full(T, 2.0)
+    angle = np.zeros(T)
+    center = np.repeat(c0[None], T, 0)
+    subject = name.replace("_", " ")
+    if motion == "pan":
+        direction = rng.integers(4)
+        speed = rng.uniform(0.5, 2.5)  # output pixels per frame
+        step = np.array([[0, -1], [0, 1], [-1, 0], [1, 0]][direction]) * speed * 2.0
+        center = c0 - step * (T - 1) / 2 + t[:, None] * step
+        word = ["left", "right", "up", "down"][direction]
+        text = f"the camera pans {word} {_speed_word(speed, 1.5)} across the {subject} photograph"
+    elif motion == "zoom":
+        inward = bool(rng.integers(2))
+        rate = rng.uniform(0.02, 0.05)
+        scale = 2.6 * np.exp((-1 if inward else 1) * rate * (t - (0 if inward else T - 1)))
+        word = "in on" if inward else "out from"
+        text = f"the camera zooms {word} the {subject} photograph"
+    elif motion == "rotate":
+        rate = rng.uniform(0.01, 0.04) * (1 if rng.integers(2) else -1)
+        angle = rate * (t - (T - 1) / 2)
+        word = "clockwise" if rate > 0 else "counterclockwise"
+        text = f"the camera rotates {word} {_speed_word(rate, 0.025)} over the {subject} photograph"
+    else:
+        color = list(COLORS)[rng.integers(len(COLORS))]
+        radius = rng.uniform(0.1, 0.18) * size
+        p0 = rng.uniform(radius, size - radius, 2)
+        p1 = rng.uniform(radius, size - radius, 2)
+        text = (
+            f"a {color} disk moves {'down' if p1[0] > p0[0] else 'up'} and "
+            f"{'right' if p1[1] > p0[1] else 'left'} over the {subject} photograph"
+        )
+    frames = np.stack([_view(photo, size, center[i], scale[i], angle[i]) for i in range(T)])
+    if motion == "sprite":
+        rr, cc = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+        for i in range(T):
+            p = p0 + (p1 - p0) * i / max(T - 1, 1)
+            inside = (rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= radius**2
+            frames[i][inside] = COLORS[color]
+    return (np.clip(frames, 0, 1) * 255).round().astype(np.uint8), text
+
+
+def embedded_clips(n: int, T: int, size: int, seed: int) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(seed)
+    clips, texts = zip(*(embedded_clip(rng, T, size) for _ in range(n)))
+    return np.stack(clips), list(texts)
+
+
+def _square_resize(frame: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    s = min(h, w)
+    crop = frame[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+    return np.asarray(Image.fromarray(crop).resize((size, size), Image.BILINEAR))
+
+
+def read_video(path, fps: float, size: int) -> np.ndarray:
+    """Decode a video file to uint8 [F, size, size, 3] sampled at `fps` (nearest earlier frame)."""
+    import av
+
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(f"{path}: not a video file (expected one of {VIDEO_SUFFIXES})")
+    frames: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            next_t = 0.0
+            for frame in container.decode(stream):
+                t = float(frame.pts * stream.time_base) if frame.pts is not None else next_t
+                if t + 1e-6 < next_t:
+                    continue
+                frames.append(_square_resize(frame.to_ndarray(format="rgb24"), size))
+                next_t += 1.0 / fps
+    except (av.error.FFmpegError, IndexError) as e:
+        raise ValueError(f"{path}: cannot decode video ({type(e).__name__}: {e})") from e
+    if not frames:
+        raise ValueError(f"{path}: no video frames decoded")
+    return np.stack(frames)
+
+
+def write_video(path, frames: np.ndarray, fps: int) -> None:
+    """Encode uint8 [F, H, W, 3] (H, W even) as H.264 (mp4/mkv) or MPEG-4 (avi)."""
+    import av
+
+    codec = "mpeg4" if str(path).endswith(".avi") else "libx264"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            stream.options = {"crf": "10"}
+        for f in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def file_clips(paths: list[str], T: int, fps: float, size: int) -> tuple[np.ndarray, list[str]]:
+    """Non-overlapping T-frame clips from each file (sorted paths), with their prompts."""
+    clips, texts = [], []
+    for p in sorted(Path(p) for p in paths):
+        if not p.is_file():
+            raise FileNotFoundError(f"data.video.files: {p} does not exist")
+        frames = read_video(p, fps, size)
+        side = p.with_suffix(".txt")
+        text = side.read_text().strip() if side.is_file() else p.stem.replace("_", " ")
+        n = len(frames) // T
+        if n == 0:
+            log.warning(
+                "%s: %d frames at %g fps, fewer than one clip of %d", p, len(frames), fps, T
+            )
+        clips += [frames[i * T : (i + 1) * T] for i in range(n)]
+        texts += [text] * n
+    if not clips:
+        raise ValueError(f"data.video.files: no clip of {T} frames in {len(paths)} file(s)")
+    return np.stack(clips), texts
+
+
+WAN_MEMBERS = ("latent.pth", "embed.pth", "prompt.txt")
+
+
+def _wan_member(tar: tarfile.TarFile, info: tarfile.TarInfo, where: str):
+    data = tar.extractfile(info).read()
+    if info.name.endswith(".txt"):
+        return data.decode("utf-8").strip()
+    t = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{where}: expected a tensor, got {type(t).__name__}")
+    return t.clone()  # a saved view would carry its whole storage along
+
+
+def read_wan_shards(shard_dir) -> list[dict]:
+    """Every sample of the sorted `*.tar` shards: {key, latent [T,C,H,W], embed [L,D], prompt}.
+
+    Members are joined by key (the name up to the first dot); a key missing a member, a latent
+    that is not 4-D or an embedding that is not 2-D stops with the shard and key named.
+    """
+    paths = sorted(Path(shard_dir).glob("*.tar"))
+    if not paths:
+        raise FileNotFoundError(f"data.video.wan_dir: no *.tar shards in {shard_dir}")
+    samples = []
+    for path in paths:
+        groups: dict[str, dict] = {}
+        try:
+            with tarfile.open(path) as tar:
+                for info in tar.getmembers():
+                    if not info.isfile():
+                        continue
+                    base = info.name.rsplit("/", 1)[-1]
+                    key, _, member = base.partition(".")
+                    if member in WAN_MEMBERS:
+                        where = f"{path} key {key} member {member}"
+                        groups.setdefault(key, {})[member] = _wan_member(tar, info, where)
+        except (tarfile.TarError, EOFError, RuntimeError) as e:
+            raise ValueError(f"{path}: corrupted or truncated shard ({e})") from e
+        for key in sorted(groups):
+            g = groups[key]
+            missing = [m for m in WAN_MEMBERS if m not in g]
+            if missing:
+                raise ValueError(f"{path} key {key}: missing {missing} (has {sorted(g)})")
+            latent, embed = g["latent.pth"], g["embed.pth"]
+            if latent.dim() != 4 or embed.dim() != 2:
+                raise ValueError(
+                    f"{path} key {key}: latent {tuple(latent.shape)} must be [C,T,H,W] and "
+                    f"embed {tuple(embed.shape)} [L,D]"
+                )
+            samples.append(
+                {
+                    "key": key,
+                    "latent": latent.permute(1, 0, 2, 3).contiguous().float(),  # -> [T,C,H,W]
+                    "embed": embed.float(),
+                    "prompt": g["prompt.txt"],
+                }
+            )
+    return samples

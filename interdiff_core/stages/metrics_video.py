@@ -1,0 +1,47 @@
+"""metrics (video): one table, a row per method and step count. Latent MSE and L1 against the
+ground-truth latents; where the clips came from frames, decoded PSNR and SSIM against the
+original test frames (so the tokenizer's own error counts, as a viewer would see it)."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from interdiff_core.io import load_tensors
+from interdiff_core.metrics.video import psnr, ssim
+from interdiff_core.models.tokenizer import decode_clips, frames_to_tensor
+from interdiff_core.stages.metrics import write_tables
+from interdiff_core.stages.tokenize_video import load_tokenizer
+
+log = logging.getLogger(__name__)
+COLUMNS = ["method", "steps", "latent_mse", "latent_l1", "psnr", "ssim", "nfe", "tokens"]
+
+
+def as_latents(flat: torch.Tensor, latent_shape) -> torch.Tensor:
+    """[N, T, C*h*w] -> [N, T, C, h, w]."""
+    return flat.view(*flat.shape[:2], *latent_shape)
+
+
+@torch.no_grad()
+def metrics_video(
+    samples_path, out_csv, timing_csv, raw_path=None, tokenizer_path=None, tokenize_cfg=None
+):
+    t, meta = load_tensors(samples_path)
+    gt, shape = t["gt"], meta["latent_shape"]
+    frames = tokenizer = None
+    if raw_path is not None:
+        raw, _ = load_tensors(raw_path)
+        frames = frames_to_tensor(raw["test.frames"][: len(gt)])
+        tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
+    rows = []
+    for row in meta["rows"]:
+        pred = t[f"{row['method']}@{row['steps']}"]
+        out = {**row, "latent_mse": ((pred - gt) ** 2).mean().item()}
+        out["latent_l1"] = (pred - gt).abs().mean().item()
+        if tokenizer is not None:
+            decoded = decode_clips(tokenizer, as_latents(pred, shape))
+            out["psnr"] = psnr(decoded, frames).mean().item()
+            out["ssim"] = ssim(decoded, frames).mean().item()
+        rows.append(out)
+    return write_tables(rows, meta, COLUMNS, out_csv, timing_csv)

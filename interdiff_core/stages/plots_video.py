@@ -1,0 +1,62 @@
+"""plots (video): quality against compute, a strip of decoded test frames (ground truth /
+two-phase / teacher), keyframe placement, loss curves, and the rollout PSNR curves."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from interdiff_core import plots
+from interdiff_core.io import load_checkpoint, load_tensors, read_json
+from interdiff_core.models.tokenizer import decode_clips
+from interdiff_core.stages.metrics_video import as_latents
+from interdiff_core.stages.tokenize_video import load_tokenizer
+
+
+def best_rows(table: pd.DataFrame) -> tuple[str, str]:
+    """The two-phase row with the lowest latent MSE and the teacher with the most steps."""
+    best = table[table.method == "two_phase"].sort_values("latent_mse").iloc[0]
+    teacher = table[table.method == "teacher"].sort_values("steps").iloc[-1]
+    return f"two_phase@{int(best.steps)}", f"teacher@{int(teacher.steps)}"
+
+
+@torch.no_grad()
+def make_video_plots(
+    samples_path,
+    metrics_csv,
+    labels_path,
+    model_paths: dict[str, str],
+    out: dict[str, str],
+    n_examples: int,
+    tokenizer_path=None,
+    tokenize_cfg=None,
+    rollout_json=None,
+) -> None:
+    samples, meta = load_tensors(samples_path)
+    table = pd.read_csv(metrics_csv)
+    decoded = table.psnr.notna().all()
+    plots.frontier(table, out["frontier"], cols=["latent_mse", "psnr" if decoded else "latent_l1"])
+    two_phase, teacher = best_rows(table)
+    n = min(n_examples, samples["gt"].shape[0])
+    strips = {name: samples[key][:n] for name, key in
+              [("ground truth", "gt"), (two_phase, two_phase), (teacher, teacher)]}  # fmt: skip
+    if tokenizer_path is not None or (tokenize_cfg or {}).get("pretrained_path"):
+        tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
+        shape = meta["latent_shape"]
+        images = {k: decode_clips(tokenizer, as_latents(v, shape)) for k, v in strips.items()}
+    else:  # Wan latents: no decoder here; show the first latent channel
+        images = {k: as_latents(v, meta["latent_shape"])[:, :, :1] for k, v in strips.items()}
+    plots.frame_strips(images, samples["keyframes"][:n], out["frames"])
+    labels, _ = load_tensors(labels_path)
+    plots.keyframe_placement(
+        samples["keyframes"].numpy(),
+        labels["test.level0"][: samples["keyframes"].shape[0]].numpy(),
+        samples["gt"].shape[1],
+        out["keyframes"],
+    )
+    histories = {
+        name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
+    }
+    plots.loss_curves(histories, out["losses"])
+    if rollout_json is not None:
+        plots.rollout_curves(read_json(rollout_json), out["rollout"])

@@ -1,0 +1,94 @@
+"""rollout: the world-model teacher continues held-out clips frame by frame; per-frame PSNR
+against the truth and against holding the last context frame, in latent and decoded space."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from interdiff_core.data.splits import load_split
+from interdiff_core.diffusion.rollout import hold_last_frame, rollout, rollout_psnr
+from interdiff_core.io import load_model, save_tensors, write_json
+from interdiff_core.models.tokenizer import decode_clips
+from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.runtime import stage_meta
+from interdiff_core.stages.tokenize_video import load_tokenizer
+
+log = logging.getLogger(__name__)
+ROLLOUT_FIELDS = ("n_clips", "context", "window", "steps", "tau_ctx", "n_strip")
+
+
+def teacher_window_fn(teacher: SequenceTransformer, cond: torch.Tensor):
+    """make_fn for `rollout`: the teacher over a window, positions = frame indices in the clip."""
+
+    def make_fn(start: int, L: int):
+        pos = torch.arange(start, start + L).expand(cond.shape[0], L)
+        return lambda z, tau, step, rows=slice(None): teacher(
+            z, pos[rows], tau, cond[rows], step=step
+        )
+
+    return make_fn
+
+
+@torch.no_grad()
+def run_rollout(
+    test_dir,
+    teacher_path,
+    tokenizer_path,
+    out_json,
+    out_tensors,
+    cfg: dict,
+    tokenize_cfg: dict,
+    seed: int,
+) -> dict:
+    """cfg: n_clips, context (frames given), window (frames the teacher sees), steps (K, a
+    power of two <= the teacher's k_max), tau_ctx (context signal level), n_strip (clips
+    whose decoded frames are saved for the report)."""
+    missing = [k for k in ROLLOUT_FIELDS if k not in cfg]
+    if missing:
+        raise KeyError(f"rollout config: missing field(s) {missing}")
+    data = load_split(test_dir)
+    if getattr(data, "domain", None) != "video":
+        raise ValueError(f"{test_dir}: rollout needs video latents (shards with 'latent')")
+    n = min(cfg["n_clips"], len(data))
+    data = data.subset(torch.arange(n))
+    teacher, _ = load_model(SequenceTransformer, teacher_path)
+    k_max = 2 ** (teacher.step_emb.num_embeddings - 1)
+    if cfg["steps"] > k_max:
+        raise ValueError(f"rollout.steps = {cfg['steps']} exceeds the teacher's k_max {k_max}")
+    decode = None  # Wan-format latents come without a tokenizer: latent scores only
+    if tokenizer_path is not None or tokenize_cfg.get("pretrained_path"):
+        tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
+
+        def decode(lat):
+            return decode_clips(tokenizer, lat)
+
+    x = data.latent
+    gen = torch.Generator().manual_seed(seed)
+    pred = rollout(
+        teacher_window_fn(teacher, data.cond),
+        x,
+        cfg["context"],
+        cfg["window"],
+        cfg["steps"],
+        gen,
+        cfg["tau_ctx"],
+    )
+    curves = rollout_psnr(pred, x, cfg["context"], decode=decode)
+    summary = {f"mean_{k}": sum(v) / len(v) for k, v in curves.items()}
+    for k, v in summary.items():
+        log.info("%s: %.3f dB", k, v)
+    frames = list(range(cfg["context"], data.T))
+    meta = stage_meta("rollout", cfg, n=n, frames=frames)
+    write_json(out_json, {**meta, "curves": curves, **summary})
+    s = min(cfg["n_strip"], n)
+    strip = {}
+    if decode is not None:
+        strip = {
+            "gt": decode(x[:s]),
+            "rollout": decode(pred[:s]),
+            "hold": decode(hold_last_frame(x[:s], cfg["context"])),
+        }
+    save_tensors(out_tensors, {"latent_gt": x, "latent_rollout": pred, **strip}, meta)
+    return summary

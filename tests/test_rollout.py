@@ -1,0 +1,139 @@
+"""Autoregressive rollout: noised context, oracle, persistence baseline."""
+
+import pytest
+import torch
+
+from interdiff_core.diffusion.rollout import hold_last_frame, rollout, rollout_psnr
+
+B, T, C, H, W = 2, 6, 2, 3, 3
+
+
+def clips():
+    return torch.randn(B, T, C, H, W, generator=torch.Generator().manual_seed(0))
+
+
+def oracle(x):
+    truth = x.flatten(2)
+    return lambda start, L: lambda z, tau, step: truth[:, start : start + L]
+
+
+@pytest.mark.parametrize("window", [2, 4, 10])
+def test_oracle_model_gives_perfect_rollout(window):
+    x = clips()
+    pred = rollout(oracle(x), x, n_ctx=2, window=window, steps=4, gen=torch.Generator())
+    torch.testing.assert_close(pred, x)
+    scores = rollout_psnr(pred, x, 2)
+    assert min(scores["latent_psnr"]) >= 100
+    assert max(scores["latent_psnr_hold"]) < 40
+
+
+def test_context_is_really_noised_to_tau_ctx():
+    x = clips()
+    truth = x.flatten(2)
+    seen = []
+
+    def make_fn(start, L):
+        def f(z, tau, step):
+            seen.append((start, L, z.clone(), tau.clone()))
+            return torch.zeros_like(z)
+
+        return f
+
+    tau_ctx = 0.7
+    rollout(make_fn, x, n_ctx=3, window=3, steps=2, gen=torch.Generator(), tau_ctx=tau_ctx)
+    assert len(seen) == (T - 3) * 2
+    for start, L, z, tau in seen:
+        ctx_tau, ctx_z = tau[:, :-1], z[:, :-1]
+        assert torch.all(ctx_tau == tau_ctx) and torch.all(tau[:, -1] < tau_ctx)
+        noise = (ctx_z - tau_ctx * truth[:, start : start + L - 1]) / (1 - tau_ctx)
+        if start + L - 1 <= 3:  # context made only of ground truth: the noise is N(0, 1)
+            assert not torch.allclose(ctx_z, truth[:, start : start + L - 1])
+            assert 0.3 < noise.std().item() < 3
+    # fresh noise at every step of one frame: the two calls for the same frame differ
+    assert not torch.equal(seen[0][2][:, :-1], seen[1][2][:, :-1])
+
+
+def test_generated_frames_become_context():
+    x = clips()
+    calls = []
+
+    def make_fn(start, L):
+        def f(z, tau, step):
+            calls.append(z[:, :-1].clone())
+            return torch.full_like(z, 5.0)  # a constant model: generated frames are all 5
+
+        return f
+
+    pred = rollout(make_fn, x, n_ctx=2, window=3, steps=1, gen=torch.Generator(), tau_ctx=1.0)
+    assert torch.all(pred[:, 2:] == 5.0)
+    torch.testing.assert_close(pred[:, :2], x[:, :2])
+    assert torch.all(calls[-1] == 5.0)  # at τ_ctx = 1 the context is the generated frames
+
+
+def test_hold_last_frame_baseline():
+    x = clips()
+    held = hold_last_frame(x, 3)
+    torch.testing.assert_close(held[:, :3], x[:, :3])
+    for t in range(3, T):
+        torch.testing.assert_close(held[:, t], x[:, 2])
+    rng = float(x.max() - x.min())
+    want = 10 * torch.log10(rng**2 / ((x[:, 4] - x[:, 2]) ** 2).flatten(1).mean(1)).mean()
+    got = rollout_psnr(held, x, 3)
+    assert got["latent_psnr_hold"][1] == pytest.approx(want.item(), rel=1e-5)
+    assert got["latent_psnr"] == got["latent_psnr_hold"]
+
+
+def test_pixel_space_scores_use_the_decoder():
+    x = clips()
+    decode = lambda lat: torch.sigmoid(lat[:, :, :1].repeat(1, 1, 3, 2, 2))  # noqa: E731
+    s = rollout_psnr(hold_last_frame(x, 2), x, 2, decode=decode)
+    assert len(s["pixel_psnr"]) == T - 2 and s["pixel_psnr"] == s["pixel_psnr_hold"]
+    s2 = rollout_psnr(x, x, 2, decode=decode)
+    assert min(s2["pixel_psnr"]) >= 100
+
+
+def test_bad_context_length():
+    with pytest.raises(ValueError, match="context frames"):
+        rollout(oracle(clips()), clips(), n_ctx=T, window=3, steps=1, gen=torch.Generator())
+
+
+def write_video_split(path, n=3, T=6, C=2, h=4, w=4):
+    import numpy as np
+
+    from interdiff_core.data.shards import write_shards
+
+    gen = np.random.default_rng(0)
+    latent = gen.standard_normal((n, T, C, h, w)).astype("float32")
+    embed = gen.standard_normal((n, 3, 5)).astype("float32")
+    write_shards(path, {"latent": latent, "embed": embed, "prompt": np.array(["a"] * n)}, 2)
+    return torch.from_numpy(latent)
+
+
+def test_rollout_stage_writes_curves_and_strip(tmp_path):
+    from interdiff_core.data.splits import load_split
+    from interdiff_core.io import load_tensors, read_json, save_checkpoint
+    from interdiff_core.models.tokenizer import FrameAutoencoder
+    from interdiff_core.models.transformer import SequenceTransformer
+    from interdiff_core.stages.rollout import run_rollout
+
+    x = write_video_split(tmp_path / "test")
+    D = 2 * 4 * 4
+    cond_dim = load_split(tmp_path / "test").cond.shape[1]  # the split's own conditioning
+    teacher = SequenceTransformer(
+        D, cond_dim, d_model=16, n_layers=1, n_heads=2, max_len=6, n_steps=3
+    )
+    save_checkpoint(tmp_path / "t.safetensors", teacher, {"model_config": teacher.config})
+    tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
+    save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
+    cfg = dict(n_clips=2, context=2, window=4, steps=4, tau_ctx=0.9, n_strip=1)
+    out = tmp_path / "r.json", tmp_path / "r.safetensors"
+    run_rollout(tmp_path / "test", tmp_path / "t.safetensors", tmp_path / "tok.safetensors",
+                *out, cfg, {}, seed=0)  # fmt: skip
+    res = read_json(out[0])
+    assert len(res["curves"]["pixel_psnr"]) == 4 and len(res["curves"]["latent_psnr_hold"]) == 4
+    t, _ = load_tensors(out[1])
+    torch.testing.assert_close(t["latent_rollout"][:, :2], x[:2, :2])
+    assert t["rollout"].shape == (1, 6, 3, 8, 8)
+    with pytest.raises(ValueError, match="k_max"):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
+                    {**cfg, "steps": 8}, {}, seed=0)  # fmt: skip

@@ -1,0 +1,63 @@
+"""Snakemake on the micro video config: the job list, then the whole video DAG for real."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import copy_workflow, planned_jobs, snakemake
+
+pytestmark = pytest.mark.workflow
+SHARED = {"train_teacher", "teacher_precompute", "dphi_targets", "train_dphi", "dp_labels",
+          "train_selector", "train_phase1", "anchor_precompute", "train_phase2", "sample",
+          "metrics", "plots", "all"}  # fmt: skip
+VIDEO_ONLY = {"prepare_data", "train_tokenizer", "tokenize", "train_interpolator",
+              "eval_interpolator", "rollout"}  # fmt: skip
+
+
+def test_dry_run_plans_the_video_dag(tmp_path):
+    wd = copy_workflow(tmp_path, "micro_video.yaml")
+    assert planned_jobs(snakemake(wd, "-n")) == SHARED | VIDEO_ONLY
+    cfg = yaml.safe_load((wd / "micro.yaml").read_text())
+    cfg["tokenize"]["pretrained_path"] = str(tmp_path / "vae")  # a diffusers folder: no training
+    (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
+    assert planned_jobs(snakemake(wd, "-n")) == SHARED | VIDEO_ONLY - {"train_tokenizer"}
+    cfg["data"]["video"].update(source="wan", wan_dir=str(tmp_path / "wan"))
+    (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
+    assert planned_jobs(snakemake(wd, "-n")) == SHARED | VIDEO_ONLY - {
+        "prepare_data",
+        "train_tokenizer",
+    }
+
+
+def test_a_bad_video_value_fails_before_any_job(tmp_path):
+    wd = copy_workflow(tmp_path, "micro_video.yaml")
+    cfg = yaml.safe_load((wd / "micro.yaml").read_text())
+    cfg["tokenize"]["autoencoder"]["downsample"] = 8
+    cfg["data"]["video"]["frame_size"] = 12
+    (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
+    out = snakemake(wd, "-n", check=False)
+    assert out.returncode != 0
+    assert "tokenize.autoencoder.downsample" in out.stdout + out.stderr
+
+
+def test_whole_video_dag_runs(tmp_path):
+    wd = copy_workflow(tmp_path, "micro_video.yaml")
+    snakemake(wd)
+    res = wd / "results" / "micro_video"
+    table = pd.read_csv(res / "eval" / "metrics.csv")
+    assert set(table.method) == {"teacher", "untrained", "hold_first_frame", "interp_only",
+                                 "two_phase"}  # fmt: skip
+    assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
+    assert (table.psnr > 0).all() and (table.ssim <= 1).all()
+    tok = pd.read_csv(res / "eval" / "tokenizer.csv")
+    assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
+    assert (tok.latent_shape == "4x4x4").all()
+    interp = pd.read_csv(res / "eval" / "interpolator.csv")
+    assert set(interp.method) == {"flow", "lerp"}
+    rollout = json.loads((res / "eval" / "rollout.json").read_text())
+    assert len(rollout["curves"]["pixel_psnr"]) == 16 - 12
+    for name in ("frontier", "frames", "keyframes", "losses", "rollout"):
+        assert (res / "plots" / f"{name}.png").stat().st_size > 1000
+    assert planned_jobs(snakemake(wd, "-n")) == set()
+    assert not list(res.rglob("*.tmp"))
