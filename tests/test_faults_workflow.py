@@ -43,12 +43,13 @@ def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_mo
         while not list(ckpts.glob("ckpt-*.safetensors")) and time.time() < deadline:
             time.sleep(0.2)
         assert list(ckpts.glob("ckpt-*.safetensors")), "no checkpoint appeared"
+        os.killpg(first.pid, signal.SIGSTOP)  # frozen mid-training, lock held, however fast it runs
         # a second snakemake in the same directory, while the first one runs: refused cleanly
         second = snakemake(wd, "--until", "train_teacher", check=False)
         assert second.returncode != 0
         assert "LockException" in second.stdout + second.stderr
         assert "Directory cannot be locked" in second.stdout + second.stderr
-        assert first.poll() is None, "the first run must not be disturbed"
+        assert first.poll() is None, "the second run must not disturb the first"
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()

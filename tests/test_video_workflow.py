@@ -20,6 +20,7 @@ def test_dry_run_plans_the_video_dag(tmp_path):
     assert planned_jobs(snakemake(wd, "-n")) == SHARED | VIDEO_ONLY
     cfg = yaml.safe_load((wd / "micro.yaml").read_text())
     cfg["tokenize"]["pretrained_path"] = str(tmp_path / "vae")  # a diffusers folder: no training
+    (tmp_path / "vae").mkdir()  # input paths must exist before any job is planned
     (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
     assert planned_jobs(snakemake(wd, "-n")) == SHARED | VIDEO_ONLY - {"train_tokenizer"}
     cfg["data"]["video"].update(source="wan", wan_dir=str(tmp_path / "wan"))

@@ -93,6 +93,11 @@ _EVERY_SAMPLE = dict(
 )
 
 
+def tar_samples(path):
+    """The raw samples of one shard, in order, in every process (no node or worker split)."""
+    return wds.WebDataset(str(path), **_EVERY_SAMPLE)
+
+
 class _BadSample(Exception):
     """A sample that fails its checks (kept apart from the tar reader's own ValueErrors)."""
 
@@ -115,7 +120,7 @@ def read_shards(
     for path in shard_paths(shard_dir):
         last_key = None
         try:
-            for sample in wds.WebDataset(str(path), **_EVERY_SAMPLE):
+            for sample in tar_samples(path):
                 last_key = sample.get("__key__")
                 arrays, problem = _decode(sample, spec, dtypes or {}, f"{path} sample {last_key}")
                 if problem and on_bad_sample == "error":

@@ -6,11 +6,9 @@ The domain is read from the shards themselves (a maze sample holds `pos`, a vide
 
 from __future__ import annotations
 
-import webdataset as wds
-
 from interdiff_core.data.maze_dataset import MazeSplit
 from interdiff_core.data.maze_dataset import load_split as load_maze_split
-from interdiff_core.data.shards import shard_paths
+from interdiff_core.data.shards import shard_paths, tar_samples
 from interdiff_core.data.video_dataset import VideoSplit, load_video_split
 
 Split = MazeSplit | VideoSplit
@@ -18,7 +16,7 @@ Split = MazeSplit | VideoSplit
 
 def shard_domain(shard_dir) -> str:
     first = shard_paths(shard_dir)[0]
-    for sample in wds.WebDataset(str(first), shardshuffle=False, empty_check=False):
+    for sample in tar_samples(first):
         if "pos.npy" in sample:
             return "maze2d"
         if "latent.npy" in sample:
