@@ -70,3 +70,23 @@ def test_make_teacher_names_what_wan_needs():
         make_teacher(CFGS["wan"], COND, T, D)
     with pytest.raises(ValueError, match="text_dim 16 must divide the conditioning width 70"):
         make_teacher(CFGS["wan"], 70, T, D, latent_shape=[C, h, w])
+
+
+def test_a_wan_teacher_from_a_pretrained_folder_reloads_without_it(tmp_path):
+    pytest.importorskip("diffusers")
+    from diffusers import WanTransformer3DModel
+
+    torch.manual_seed(1)
+    WanTransformer3DModel(**TINY_WAN).save_pretrained(tmp_path / "wan")
+    cfg = dict(backbone="wan", k_max=8, wan=dict(pretrained_path=str(tmp_path / "wan"),
+               lora_rank=0, attention="sdpa"))  # fmt: skip
+    model = _save(cfg, tmp_path / "t.safetensors")
+    assert model.config["pretrained_path"] is None and model.config["wan_config"]["text_dim"] == 16
+    for f in (tmp_path / "wan").iterdir():
+        f.unlink()
+    loaded, meta = load_teacher(tmp_path / "t.safetensors")
+    assert meta["config"]["wan"]["pretrained_path"] == str(tmp_path / "wan")  # provenance kept
+    z, tau, cond = torch.randn(1, T, D), torch.rand(1, T), torch.randn(1, COND)
+    pos = torch.arange(T)[None]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(z, pos, tau, cond), model(z, pos, tau, cond))

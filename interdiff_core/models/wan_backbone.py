@@ -75,6 +75,10 @@ class WanDenoiser(nn.Module):
                     "diffusers WanTransformer3DModel folder is expected; nothing is downloaded)"
                 )
             self.wan = WanTransformer3DModel.from_pretrained(pretrained_path, local_files_only=True)
+            # checkpoints hold every weight: rebuilt from the architecture alone, they reload
+            # without the pretrained folder (the teacher config in the meta keeps the path)
+            arch = {k: v for k, v in self.wan.config.items() if not k.startswith("_")}
+            self.config.update(wan_config=arch, pretrained_path=None)
         else:
             self.wan = WanTransformer3DModel(**wan_config)
         cfg = self.wan.config
