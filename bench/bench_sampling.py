@@ -19,6 +19,7 @@ from interdiff_core.data.maze_dataset import load_split
 from interdiff_core.io import load_model
 from interdiff_core.metrics.maze import summarize
 from interdiff_core.models.selector import select_nested
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.two_phase import (
     refine,
@@ -40,15 +41,15 @@ def main() -> None:
     res = Path(args.results)
     data = load_split(res / "shards" / "test")
     cond, T, n = data.cond, data.T, len(data)
-    teacher, _ = load_model(SequenceTransformer, res / "models" / "teacher.safetensors")
+    teacher, _ = load_teacher(res / "models" / "teacher.safetensors")
     selector, _ = load_model(SequenceTransformer, res / "models" / "selector.safetensors")
     phase1, _ = load_model(SequenceTransformer, res / "models" / "phase1.safetensors")
     phase2, meta = load_model(SequenceTransformer, res / "models" / "phase2.safetensors")
     levels = meta["levels"]
     sigmas = sampling_sigmas(meta["config"]["noise_sigma"], args.phase2_noise)
-    k_teacher = teacher.step_emb.num_embeddings
+    k_teacher = teacher.config["n_steps"]
     k_phase1 = phase1.step_emb.num_embeddings
-    c = teacher.cond.n_tokens
+    c = phase2.cond.n_tokens  # the two-phase models' conditioning prefix
 
     def quality(traj) -> float:
         return summarize(traj.numpy(), data.x.numpy(), data.occ.numpy(),
@@ -62,7 +63,9 @@ def main() -> None:
         sec, traj = best_time(
             lambda s=steps: sample_teacher(teacher, cond, T, s, gen()), args.repeats
         )
-        teacher_rows.append((steps, quality(traj), sec, steps * (T + c), steps))
+        teacher_rows.append(
+            (steps, quality(traj), sec, steps * teacher.n_tokens(T, cond.shape[1]), steps)
+        )
 
     def two_phase(steps: int):
         idx = select_nested(selector, cond, levels, T)

@@ -22,7 +22,7 @@ import torch
 from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
 from interdiff_core.diffusion.flow import step_levels
 from interdiff_core.diffusion.rollout import rollout, rollout_psnr
-from interdiff_core.io import load_model
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.stages.rollout import teacher_window_fn
 from interdiff_core.train.loop import train
@@ -85,7 +85,7 @@ def main() -> None:
     x_test, c_test = x[args.clips :], cond[args.clips :]
     t0 = time.perf_counter()
     if args.checkpoint:
-        teacher, _ = load_model(SequenceTransformer, args.checkpoint)
+        teacher, _ = load_teacher(args.checkpoint)
         how = f"loaded {args.checkpoint}"
     else:
         with tempfile.TemporaryDirectory() as tmp:

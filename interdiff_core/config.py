@@ -50,12 +50,31 @@ def check_config(cfg: dict) -> None:
         for steps in value if isinstance(value, list) else [value]:
             if steps > k_max:
                 _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")
+    check_teacher(cfg)
     if cfg["data"]["domain"] == "video":
         check_video(cfg)
     for section in ("phase1", "phase2"):
         key = "index_mix" if section == "phase1" else "mask_mix"
         if sum(cfg[section][key].values()) <= 0:
             _fail(f"{section}.{key}", "weights must not all be zero")
+
+
+def check_teacher(cfg: dict) -> None:
+    teacher = cfg["teacher"]
+    if teacher.get("backbone", "transformer") != "wan":
+        return
+    if cfg["data"]["domain"] != "video":
+        _fail(
+            "teacher.backbone",
+            f"'wan' needs latent video frames [C, h, w], not data.domain = "
+            f"{cfg['data']['domain']!r}; use 'transformer'",
+        )
+    wan = teacher["wan"]
+    if (wan.get("config") is None) == (not wan.get("pretrained_path")):
+        _fail("teacher.wan", "give exactly one of 'config' and 'pretrained_path'")
+    patch = (wan.get("config") or {}).get("patch_size")
+    if patch is not None and list(patch)[:1] != [1]:
+        _fail("teacher.wan.config.patch_size", f"must start with 1 (per-frame τ), got {patch}")
 
 
 def check_video(cfg: dict) -> None:

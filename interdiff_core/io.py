@@ -102,6 +102,11 @@ def load_checkpoint(path) -> tuple[dict, dict, dict]:
 def load_model(cls, path, device: str = "cpu"):
     """Rebuild a model from a checkpoint whose meta holds its constructor args; eval mode."""
     state, _, meta = load_checkpoint(path)
+    return build_model(cls, state, meta, path, device), meta
+
+
+def build_model(cls, state: dict, meta: dict, path, device: str = "cpu"):
+    """`cls(**meta["model_config"])` with the weights of `state` (read from `path`); eval mode."""
     if "model_config" not in meta:
         raise KeyError(f"{path}: checkpoint meta has no 'model_config'")
     model = cls(**meta["model_config"])
@@ -109,4 +114,4 @@ def load_model(cls, path, device: str = "cpu"):
         model.load_state_dict(state)
     except RuntimeError as e:
         raise ValueError(f"{path}: weights do not fit {cls.__name__}: {e}") from None
-    return model.to(device).eval(), meta
+    return model.to(device).eval()

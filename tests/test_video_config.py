@@ -48,3 +48,45 @@ def test_schema_rejects_an_unknown_video_source():
     cfg["data"]["video"]["source"] = "youtube"
     with pytest.raises(Exception, match="youtube"):
         validate(cfg, str(REPO / "config.schema.yaml"))
+
+
+WAN = dict(config=dict(patch_size=[1, 2, 2], in_channels=4, out_channels=4, text_dim=16),
+           pretrained_path=None, lora_rank=4, attention="sdpa")  # fmt: skip
+
+
+def test_wan_backbone_validates_on_video_and_is_refused_on_maze():
+    cfg = _video_config("tests/micro_video.yaml")
+    cfg["teacher"].update(backbone="wan", wan=dict(WAN))
+    validate(cfg, str(REPO / "config.schema.yaml"))
+    check_config(cfg)
+    maze = yaml.safe_load((REPO / "config.yaml").read_text())
+    maze["teacher"].update(backbone="wan", wan=dict(WAN))
+    validate(maze, str(REPO / "config.schema.yaml"))
+    with pytest.raises(ConfigError, match="'teacher.backbone': 'wan' needs latent video frames"):
+        check_config(maze)
+
+
+@pytest.mark.parametrize(
+    "wan, field",
+    [
+        ({**WAN, "pretrained_path": "."}, "teacher.wan"),  # both config and pretrained_path
+        ({**WAN, "config": None}, "teacher.wan"),  # neither
+        ({**WAN, "config": {"patch_size": [2, 2, 2]}}, "teacher.wan.config.patch_size"),
+        ({**WAN, "config": None, "pretrained_path": "/no/wan"}, "teacher.wan.pretrained_path"),
+    ],
+)
+def test_wan_cross_field_checks_name_the_field(wan, field):
+    cfg = _video_config("tests/micro_video.yaml")
+    cfg["teacher"].update(backbone="wan", wan=wan)
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        check_config(cfg)
+
+
+def test_schema_needs_the_wan_section_and_a_known_attention():
+    cfg = _video_config("tests/micro_video.yaml")
+    cfg["teacher"]["backbone"] = "wan"
+    with pytest.raises(Exception, match="'wan' is a required property"):
+        validate(cfg, str(REPO / "config.schema.yaml"))
+    cfg["teacher"]["wan"] = {**WAN, "attention": "flash9"}
+    with pytest.raises(Exception, match="flash9"):
+        validate(cfg, str(REPO / "config.schema.yaml"))

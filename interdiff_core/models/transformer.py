@@ -69,6 +69,7 @@ class SequenceTransformer(nn.Module):
             n_levels=n_levels,
         )
         self.d_model = d_model
+        self.x_dim = x_dim
         self.in_proj = nn.Linear(x_dim, d_model)
         self.pos_emb = nn.Embedding(max_len, d_model)
         self.tau_mlp = nn.Sequential(
@@ -90,6 +91,10 @@ class SequenceTransformer(nn.Module):
         self.blocks = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.out_proj = nn.Linear(d_model, x_dim)
+
+    def n_tokens(self, L: int, cond_dim: int) -> int:
+        """Tokens one call processes for L frames: the frames and the conditioning prefix."""
+        return L + self.config["n_cond_tokens"]
 
     def forward(
         self,

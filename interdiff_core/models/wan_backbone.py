@@ -75,6 +75,10 @@ class WanDenoiser(nn.Module):
                     "diffusers WanTransformer3DModel folder is expected; nothing is downloaded)"
                 )
             self.wan = WanTransformer3DModel.from_pretrained(pretrained_path, local_files_only=True)
+            # checkpoints hold every weight: rebuilt from the architecture alone, they reload
+            # without the pretrained folder (the teacher config in the meta keeps the path)
+            arch = {k: v for k, v in self.wan.config.items() if not k.startswith("_")}
+            self.config.update(wan_config=arch, pretrained_path=None)
         else:
             self.wan = WanTransformer3DModel(**wan_config)
         cfg = self.wan.config
@@ -89,6 +93,7 @@ class WanDenoiser(nn.Module):
                 f"teacher.wan: patch_size[0] must be 1 (per-frame τ), got {cfg.patch_size}"
             )
         self.text_dim = cfg.text_dim
+        self.x_dim = C * latent_shape[1] * latent_shape[2]
         self.step_token = nn.Embedding(n_steps, cfg.text_dim)
         nn.init.normal_(self.step_token.weight, std=0.02)
         self.wan.set_attention_backend(attention_backend(attention))
@@ -106,6 +111,12 @@ class WanDenoiser(nn.Module):
             for name, p in self.wan.named_parameters():
                 p.requires_grad_("lora_" in name)
 
+    def n_tokens(self, L: int, cond_dim: int) -> int:
+        """Tokens one call processes for L frames: patches, text tokens and the step token."""
+        C, h, w = self.config["latent_shape"]
+        p_h, p_w = self.wan.config.patch_size[1:]
+        return L * (h // p_h) * (w // p_w) + cond_dim // self.text_dim + 1
+
     def forward(self, z, positions, tau, cond, step=None, known=None, level=None):
         if known is not None or level is not None:
             raise ValueError("WanDenoiser is a teacher backbone: it takes no known/level inputs")
@@ -116,6 +127,11 @@ class WanDenoiser(nn.Module):
         if L > 1 and not bool((positions.diff(dim=1) == 1).all()):
             raise ValueError(
                 "WanDenoiser: frames must be contiguous (rotary positions are relative)"
+            )
+        if cond.dim() == 2 and cond.shape[1] % self.text_dim:
+            raise ValueError(
+                f"WanDenoiser: cond width {cond.shape[1]} is not a multiple of text_dim "
+                f"{self.text_dim} (a flat cond becomes text tokens)"
             )
         text = cond.view(B, -1, self.text_dim) if cond.dim() == 2 else cond
         if text.shape[-1] != self.text_dim:

@@ -22,7 +22,7 @@ def teacher_fn(model, cond: torch.Tensor, T: int):
 
 def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
     """The teacher as x̂ = f(z [N,T,D], τ [N]) at one shared level, with the finest step size."""
-    finest = teacher.step_emb.num_embeddings - 1
+    finest = teacher.config["n_steps"] - 1
     positions = torch.arange(T).expand(cond.shape[0], T)
 
     def f(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -37,12 +37,12 @@ def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
 
 
 def sample_teacher(model, cond, T: int, steps: int, gen) -> torch.Tensor:
-    shape = (cond.shape[0], T, model.config["x_dim"])
+    shape = (cond.shape[0], T, model.x_dim)
     return sample(teacher_fn(model, cond, T), shape, steps, gen)
 
 
 def sample_keyframes(model, cond, idx, steps: int, gen) -> torch.Tensor:
-    shape = (*idx.shape, model.config["x_dim"])
+    shape = (*idx.shape, model.x_dim)
     return sample(keyframe_fn(model, cond, idx), shape, steps, gen)
 
 

@@ -6,8 +6,8 @@ import logging
 
 import torch
 
-from interdiff_core.io import load_model, load_tensors, save_tensors
-from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.io import load_tensors, save_tensors
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import denoiser_at_level
 from interdiff_core.selection.costs import oracle_costs, sample_segments, snr_weights, teacher_costs
@@ -25,7 +25,7 @@ def dphi_targets(cache_path, teacher_path, out_path, cfg: dict, seed: int) -> No
     if cfg["kind"] == "oracle":
         cost = oracle_costs(x, seg)
     elif cfg["kind"] == "teacher":
-        teacher, _ = load_model(SequenceTransformer, teacher_path)
+        teacher, _ = load_teacher(teacher_path)
         w = snr_weights(c["tau"], cfg["s_min"], cfg["s_max"], cfg["gamma"])
         cost = torch.empty(N, seg.shape[1])
         for s in range(0, N, 8):

@@ -9,9 +9,9 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.rollout import hold_last_frame, rollout, rollout_psnr
-from interdiff_core.io import load_model, save_tensors, write_json
+from interdiff_core.io import save_tensors, write_json
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.tokenizer import decode_clips
-from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 ROLLOUT_FIELDS = ("n_clips", "context", "window", "steps", "tau_ctx", "n_strip")
 
 
-def teacher_window_fn(teacher: SequenceTransformer, cond: torch.Tensor):
+def teacher_window_fn(teacher, cond: torch.Tensor):
     """make_fn for `rollout`: the teacher over a window, positions = frame indices in the clip."""
 
     def make_fn(start: int, L: int):
@@ -53,8 +53,8 @@ def run_rollout(
         raise ValueError(f"{test_dir}: rollout needs video latents (shards with 'latent')")
     n = min(cfg["n_clips"], len(data))
     data = data.subset(torch.arange(n))
-    teacher, _ = load_model(SequenceTransformer, teacher_path)
-    k_max = 2 ** (teacher.step_emb.num_embeddings - 1)
+    teacher, _ = load_teacher(teacher_path)
+    k_max = 2 ** (teacher.config["n_steps"] - 1)
     if cfg["steps"] > k_max:
         raise ValueError(f"rollout.steps = {cfg['steps']} exceeds the teacher's k_max {k_max}")
     decode = None  # Wan-format latents come without a tokenizer: latent scores only

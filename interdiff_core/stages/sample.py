@@ -17,6 +17,7 @@ import torch
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.selector import select_nested
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import (
@@ -53,15 +54,16 @@ def sample_all(
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))
     cond, T = data.cond, data.T
-    teacher, teacher_meta = load_model(SequenceTransformer, teacher_path)
+    teacher, teacher_meta = load_teacher(teacher_path)
     selector, _ = load_model(SequenceTransformer, selector_path)
     phase1, _ = load_model(SequenceTransformer, phase1_path)
     phase2, meta2 = load_model(SequenceTransformer, phase2_path)
     levels = meta2["levels"]
     sigmas = sampling_sigmas(meta2["config"]["noise_sigma"], cfg["phase2_noise"])
-    n_cond = teacher.cond.n_tokens
+    n_cond = phase2.cond.n_tokens  # the two-phase models' conditioning prefix
+    teacher_tokens = teacher.n_tokens(T, cond.shape[1])  # per call, whatever the backbone
     torch.manual_seed(seed)
-    untrained = SequenceTransformer(**teacher.config).eval()
+    untrained = type(teacher)(**teacher.config).eval()
 
     results: dict[str, torch.Tensor] = {}
     rows = []
@@ -79,10 +81,10 @@ def sample_all(
 
     for steps in cfg["teacher_steps"]:
         traj, sec = _timed(sample_teacher, teacher, cond, T, steps, gen())
-        record("teacher", steps, traj, sec, steps, steps * (T + n_cond))
+        record("teacher", steps, traj, sec, steps, steps * teacher_tokens)
     s_untrained = cfg["untrained_steps"]
     traj, sec = _timed(sample_teacher, untrained, cond, T, s_untrained, gen())
-    record("untrained", s_untrained, traj, sec, s_untrained, s_untrained * (T + n_cond))
+    record("untrained", s_untrained, traj, sec, s_untrained, s_untrained * teacher_tokens)
     line, sec = _timed(
         lambda: interpolate(data.endpoints, torch.tensor([0, T - 1]).expand(n, 2), T)
     )

@@ -8,8 +8,8 @@ import logging
 import torch
 
 from interdiff_core.data.splits import load_split
-from interdiff_core.io import load_model, save_tensors
-from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.io import save_tensors
+from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import denoiser_at_level
 from interdiff_core.selection.costs import noise_levels
@@ -26,7 +26,7 @@ def teacher_precompute(
     n = min(cfg["subsample"], len(data))
     pick = torch.randperm(len(data), generator=gen)[:n].sort().values
     sub = data.subset(pick)
-    teacher, _ = load_model(SequenceTransformer, teacher_path)
+    teacher, _ = load_teacher(teacher_path)
     tau = noise_levels(cfg["t_steps"])
     L, (N, T, D) = len(tau), sub.x.shape
     eps = torch.randn(N, L, T, D, generator=gen)

@@ -6,16 +6,11 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
-from interdiff_core.diffusion.flow import shortcut_loss, step_levels
-from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.diffusion.flow import shortcut_loss
+from interdiff_core.models.teacher import backbone_name, make_teacher
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import teacher_fn
 from interdiff_core.train.loop import train
-
-
-def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int) -> SequenceTransformer:
-    n_steps = len(step_levels(cfg["k_max"]))
-    return SequenceTransformer(x_dim, cond_dim, max_len=T, n_steps=n_steps, **cfg["model"])
 
 
 def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
@@ -23,7 +18,8 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
     (positions = frame indices in the clip, as in the rollout); else whole sequences."""
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     cond = data.cond
-    model = make_teacher(cfg, cond.shape[1], data.T, data.D)
+    latent_shape = getattr(data, "latent_shape", None)  # video: [C, h, w] per frame
+    model = make_teacher(cfg, cond.shape[1], data.T, data.D, latent_shape)
 
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
@@ -34,5 +30,12 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
         windows = AlternatingWindows(data.x, cond, cfg["windows"], seed)
         loss_fn = window_loss_fn(windows, cfg["k_max"], per_frame=cfg["diffusion_forcing"])
 
-    meta = stage_meta("train_teacher", cfg, model, T=data.T, skipped_samples=data.skipped)
+    meta = stage_meta(
+        "train_teacher",
+        cfg,
+        model,
+        backbone=backbone_name(model),
+        T=data.T,
+        skipped_samples=data.skipped,
+    )
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
