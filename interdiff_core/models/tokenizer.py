@@ -100,19 +100,21 @@ def frames_to_tensor(frames) -> torch.Tensor:
     return t.movedim(-1, -3).float() / 255.0
 
 
+def _frame_by_frame(fn, clips: torch.Tensor, batch: int) -> torch.Tensor:
+    """fn over the frames of clips [N,T,...] in batches of frames -> [N,T,...fn's shape]."""
+    N, T = clips.shape[:2]
+    flat = clips.reshape(N * T, *clips.shape[2:])
+    out = torch.cat([fn(flat[s : s + batch]) for s in range(0, len(flat), batch)])
+    return out.view(N, T, *out.shape[1:])
+
+
 @torch.no_grad()
 def encode_clips(tokenizer, clips: torch.Tensor, batch: int = 256) -> torch.Tensor:
     """float clips [N,T,3,H,W] -> latents [N,T,C,h,w]."""
-    N, T = clips.shape[:2]
-    flat = clips.reshape(N * T, *clips.shape[2:])
-    z = torch.cat([tokenizer.encode(flat[s : s + batch]) for s in range(0, len(flat), batch)])
-    return z.view(N, T, *z.shape[1:])
+    return _frame_by_frame(tokenizer.encode, clips, batch)
 
 
 @torch.no_grad()
 def decode_clips(tokenizer, latents: torch.Tensor, batch: int = 256) -> torch.Tensor:
     """latents [N,T,C,h,w] -> frames [N,T,3,H,W] in [0, 1]."""
-    N, T = latents.shape[:2]
-    flat = latents.reshape(N * T, *latents.shape[2:])
-    x = torch.cat([tokenizer.decode(flat[s : s + batch]) for s in range(0, len(flat), batch)])
-    return x.view(N, T, *x.shape[1:])
+    return _frame_by_frame(tokenizer.decode, latents, batch)
