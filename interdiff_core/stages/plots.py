@@ -8,6 +8,23 @@ from interdiff_core import plots
 from interdiff_core.io import load_checkpoint, load_tensors
 
 
+def keyframes_and_losses(samples: dict, labels_path, model_paths: dict[str, str], out: dict):
+    """The figures every domain draws: where the selector puts keyframes against the DP labels
+    of the same test samples, and each model's training loss."""
+    labels, _ = load_tensors(labels_path)
+    n = samples["keyframes"].shape[0]
+    plots.keyframe_placement(
+        samples["keyframes"].numpy(),
+        labels["test.level0"][:n].numpy(),
+        samples["gt"].shape[1],
+        out["keyframes"],
+    )
+    histories = {
+        name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
+    }
+    plots.loss_curves(histories, out["losses"])
+
+
 def make_plots(
     samples_path,
     metrics_csv,
@@ -28,15 +45,4 @@ def make_plots(
         "straight_line@0",
     ]
     plots.trajectories(samples, methods, n_examples, out["trajectories"])
-    labels, _ = load_tensors(labels_path)
-    n = samples["keyframes"].shape[0]
-    plots.keyframe_placement(
-        samples["keyframes"].numpy(),
-        labels["test.level0"][:n].numpy(),
-        samples["gt"].shape[1],
-        out["keyframes"],
-    )
-    histories = {
-        name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
-    }
-    plots.loss_curves(histories, out["losses"])
+    keyframes_and_losses(samples, labels_path, model_paths, out)

@@ -7,9 +7,10 @@ import pandas as pd
 import torch
 
 from interdiff_core import plots
-from interdiff_core.io import load_checkpoint, load_tensors, read_json
+from interdiff_core.io import load_tensors, read_json
 from interdiff_core.models.tokenizer import decode_clips
 from interdiff_core.stages.metrics_video import as_latents
+from interdiff_core.stages.plots import keyframes_and_losses
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 
@@ -47,16 +48,6 @@ def make_video_plots(
     else:  # Wan latents: no decoder here; show the first latent channel
         images = {k: as_latents(v, meta["latent_shape"])[:, :, :1] for k, v in strips.items()}
     plots.frame_strips(images, samples["keyframes"][:n], out["frames"])
-    labels, _ = load_tensors(labels_path)
-    plots.keyframe_placement(
-        samples["keyframes"].numpy(),
-        labels["test.level0"][: samples["keyframes"].shape[0]].numpy(),
-        samples["gt"].shape[1],
-        out["keyframes"],
-    )
-    histories = {
-        name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
-    }
-    plots.loss_curves(histories, out["losses"])
+    keyframes_and_losses(samples, labels_path, model_paths, out)
     if rollout_json is not None:
         plots.rollout_curves(read_json(rollout_json), out["rollout"])
