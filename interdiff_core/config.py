@@ -50,6 +50,8 @@ def check_config(cfg: dict) -> None:
         for steps in value if isinstance(value, list) else [value]:
             if steps > k_max:
                 _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")
+    if cfg["run"].get("slurm", {}).get("gpus", 0) > 0 and cfg["run"]["device"] != "cuda":
+        _fail("run.slurm.gpus", "asks for GPUs that training on run.device = cpu would not use")
     check_teacher(cfg)
     if cfg["data"]["domain"] == "video":
         check_video(cfg)

@@ -40,6 +40,7 @@ rule train_interpolator:
         seed=SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
         ckpt_dir=f"{R}/checkpoints/interpolator",
+        device=C["run"]["device"],
         code=stage_digest("train_interpolator"),
     script:
         "../workflow_scripts/train_interpolator.py"

@@ -19,6 +19,7 @@ rule train_phase1:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase1",
+        device=C["run"]["device"],
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase1"),
     script:

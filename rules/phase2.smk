@@ -20,6 +20,7 @@ rule train_phase2:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/phase2",
+        device=C["run"]["device"],
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase2"),
     script:

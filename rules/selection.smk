@@ -39,6 +39,7 @@ rule train_dphi:
         cfg=C["dphi"],
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/dphi",
+        device=C["run"]["device"],
         code=stage_digest("train_dphi"),
     script:
         "../workflow_scripts/train_dphi.py"
@@ -95,6 +96,7 @@ rule train_selector:
         levels=LEVELS,
         seed=SEED,
         ckpt_dir=f"{R}/checkpoints/selector",
+        device=C["run"]["device"],
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_selector"),
     script:

@@ -17,6 +17,7 @@ rule train_teacher:
         seed=SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
         ckpt_dir=f"{R}/checkpoints/teacher",
+        device=C["run"]["device"],
         code=stage_digest("train_teacher"),
     script:
         "../workflow_scripts/train_teacher.py"

@@ -95,6 +95,7 @@ if TRAIN_TOKENIZER:
             cfg=C["tokenize"]["autoencoder"],
             seed=SEED,
             ckpt_dir=f"{R}/checkpoints/tokenizer",
+            device=C["run"]["device"],
             code=stage_digest("train_tokenizer"),
         script:
             "../workflow_scripts/train_tokenizer.py"

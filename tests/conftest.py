@@ -1,5 +1,7 @@
 """Shared fixtures: a private copy of the workflow for tests that run snakemake."""
 
+import importlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,3 +117,36 @@ def finished(tmp_path_factory):
     wd = copy_workflow(tmp_path_factory.mktemp("micro"))
     snakemake(wd)
     return wd
+
+
+def run_on_meta(model, loss_fn, steps: int = 4) -> None:
+    """What the training loop does each step (forward, backward) with the model on the meta
+    device, which refuses CPU tensors as CUDA does: a stand-in for a GPU in device tests."""
+    model.to("meta").train()
+    gen = torch.Generator().manual_seed(0)
+    takes_step = "step" in inspect.signature(loss_fn).parameters
+    for step in range(steps):
+        loss = loss_fn(model, gen, step) if takes_step else loss_fn(model, gen)
+        assert loss.device.type == "meta" and loss.dim() == 0
+        loss.backward()
+
+
+class TrainedOnMeta(Exception):
+    """Raised in place of training, once the stage's loss ran on the meta device."""
+
+
+def stage_on_meta(stage: str, *args) -> None:
+    """Run a training stage's set-up on real inputs, then its loss on the meta device."""
+    module = importlib.import_module(f"interdiff_core.stages.{stage}")
+
+    def on_meta(model, loss_fn, *_, **__):
+        run_on_meta(model, loss_fn)
+        raise TrainedOnMeta
+
+    real = module.train
+    module.train = on_meta
+    try:
+        with pytest.raises(TrainedOnMeta):
+            getattr(module, stage)(*args)
+    finally:
+        module.train = real

@@ -22,6 +22,7 @@ def _default_config() -> dict:
         (lambda c: c["phase1"].update(steps=-5), "phase1.steps", "-5 is less than"),
         (lambda c: c["teacher"].update(nproc=0), "teacher.nproc", "0 is less than"),
         (lambda c: c["data"].update(on_bad_sample="ignore"), "data.on_bad_sample", "ignore"),
+        (lambda c: c["run"].update(device="gpu"), "run.device", "'gpu' is not one of"),
     ],
 )
 def test_schema_rejects_and_names_the_field(edit, field, message):
@@ -55,6 +56,7 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
         (lambda c: c["phase2"].update(noise_sigma=[0.1]), "phase2.noise_sigma"),
         (lambda c: c["sample"].update(teacher_steps=[128]), "sample.teacher_steps"),
         (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
+        (lambda c: c["run"].update(slurm={"gpus": 2}), "run.slurm.gpus"),  # on run.device cpu
     ],
 )
 def test_cross_field_checks_name_the_field(edit, field):

@@ -28,6 +28,9 @@ def test_rules_ask_for_partition_account_and_gpus_from_the_config():
     assert slurm_resources(run) == {"slurm_partition": "gpu", "slurm_account": "lab"}
     assert slurm_resources(run, {"nproc": 4})["gpu"] == 4  # one GPU per process at least
     assert slurm_resources(run, {})["gpu"] == 1
+    threads = slurm_resources(dict(run, threads=3), {"nproc": 2})["cpus_per_task"]
+    assert threads == 6  # every data-parallel process runs run.threads threads
+    assert "cpus_per_task" not in slurm_resources(dict(run, threads=3), {"nproc": 1})
     assert slurm_resources({"slurm": {"partition": "", "account": "", "gpus": 0}}, {}) == {}
     assert slurm_resources({}) == {}  # no run.slurm: SLURM's defaults
 

@@ -25,11 +25,11 @@ def test_selector_labels_reach_the_loss():
     level = torch.zeros(4, dtype=torch.long)
     a = torch.tensor([[0, 3, 7, 11]] * 4)
     b = torch.tensor([[0, 5, 9, 11]] * 4)
-    assert selector_loss(model, cond, a, level) != selector_loss(model, cond, b, level)
+    assert selector_loss(model, cond, a, level, 12) != selector_loss(model, cond, b, level, 12)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     for _ in range(150):
         opt.zero_grad()
-        selector_loss(model, cond, a, level).backward()
+        selector_loss(model, cond, a, level, 12).backward()
         opt.step()
     picked = select_nested(model, cond, [4, 6], 12)
     assert picked[0].tolist() == a.tolist()

@@ -4,7 +4,7 @@ and resume, locks: test_faults_workflow.py)."""
 import pandas as pd
 import pytest
 import yaml
-from conftest import edit_config, planned_jobs, snakemake
+from conftest import edit_config, planned_jobs, snakemake, stage_on_meta
 
 from interdiff_core.io import load_checkpoint
 
@@ -61,3 +61,27 @@ def test_editing_phase2_code_reruns_only_phase2_and_after(finished):
         assert planned_jobs(snakemake(finished, "-n")) == PHASE2_AND_AFTER
     finally:
         src.write_text(original)
+
+
+@pytest.mark.parametrize("policy", ["dp", "selector", "uniform", "random"])
+def test_every_maze_training_loss_runs_on_the_models_device(finished, policy):
+    """Each training stage on the micro DAG's artifacts, its loss run with the model on the meta
+    device (test_devices.py): batches, noise and indices follow the model to its device."""
+    cfg = yaml.safe_load((finished / "micro.yaml").read_text())
+    res, levels = finished / "results" / "micro", cfg["dp"]["levels"]
+    shards, labels = res / "shards" / "train", res / "cache" / "dp_labels.safetensors"
+    selector, anchors = (
+        res / "models" / "selector.safetensors",
+        res / "cache" / "anchors.safetensors",
+    )
+    phase1 = dict(cfg["phase1"], index_mix={policy: 1.0})
+    phase2 = dict(cfg["phase2"], mask_mix={policy: 1.0})
+    stage_on_meta("train_teacher", shards, "t", "ck", cfg["teacher"], 0)
+    stage_on_meta(
+        "train_dphi", res / "cache" / "dphi_targets.safetensors", "t", "ck", cfg["dphi"], 0
+    )
+    stage_on_meta(
+        "train_selector", shards, shards, labels, "t", "e", "ck", cfg["selector"], levels, 0
+    )
+    stage_on_meta("train_phase1", shards, labels, selector, "t", "ck", phase1, levels, 0)
+    stage_on_meta("train_phase2", shards, labels, selector, anchors, "t", "ck", phase2, levels, 0)

@@ -8,6 +8,7 @@ args = dict(
     ckpt_dir=snakemake.params.ckpt_dir,
     cfg=snakemake.params.cfg,
     seed=snakemake.params.seed,
+    device=snakemake.params.device,
 )
 nproc = snakemake.params.cfg.get("nproc", 1)
 run_stage("train_dphi", args, nproc, snakemake.log[0], snakemake.threads)

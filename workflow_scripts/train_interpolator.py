@@ -9,4 +9,5 @@ train_interpolator(
     snakemake.params.cfg,
     snakemake.params.seed,
     snakemake.params.on_bad_sample,
+    device=snakemake.params.device,
 )

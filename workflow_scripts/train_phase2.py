@@ -13,6 +13,7 @@ args = dict(
     levels=snakemake.params.levels,
     seed=snakemake.params.seed,
     on_bad_sample=snakemake.params.on_bad_sample,
+    device=snakemake.params.device,
 )
 nproc = snakemake.params.cfg.get("nproc", 1)
 run_stage("train_phase2", args, nproc, snakemake.log[0], snakemake.threads)

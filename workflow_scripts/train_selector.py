@@ -13,4 +13,5 @@ train_selector(
     snakemake.params.levels,
     snakemake.params.seed,
     snakemake.params.on_bad_sample,
+    device=snakemake.params.device,
 )

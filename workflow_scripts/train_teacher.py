@@ -9,6 +9,7 @@ args = dict(
     cfg=snakemake.params.cfg,
     seed=snakemake.params.seed,
     on_bad_sample=snakemake.params.on_bad_sample,
+    device=snakemake.params.device,
 )
 nproc = snakemake.params.cfg.get("nproc", 1)
 run_stage("train_teacher", args, nproc, snakemake.log[0], snakemake.threads)

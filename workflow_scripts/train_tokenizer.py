@@ -8,4 +8,5 @@ train_tokenizer(
     snakemake.params.ckpt_dir,
     snakemake.params.cfg,
     snakemake.params.seed,
+    device=snakemake.params.device,
 )

@@ -32,7 +32,7 @@ def corrupt(
     known = indices_to_mask(idx, T)
     z = interpolate(values, idx, T)
     if sigma > 0:
-        noise = torch.randn(z.shape, generator=gen)
+        noise = torch.randn(z.shape, generator=gen).to(z.device)
         miss = (~known).view(*known.shape, *(1,) * (z.dim() - 2))
         z = z + sigma * noise * miss
     return z, known
@@ -46,6 +46,6 @@ def with_anchors(
     gen: torch.Generator,
 ) -> torch.Tensor:
     """x with its anchor frames replaced by cached phase-1 samples, per sample with prob. p."""
-    use = torch.rand(x.shape[0], generator=gen) < p
+    use = (torch.rand(x.shape[0], generator=gen) < p).to(x.device)
     replaced = place_frames(x, anchor_idx, anchors)
     return torch.where(use.view(-1, *(1,) * (x.dim() - 1)), replaced, x)

@@ -82,11 +82,12 @@ def window_loss_fn(windows: AlternatingWindows, k_max: int, per_frame: bool = Tr
     (it takes the step, so the loop passes it). Positions are the frames' indices in their
     clip, as at rollout time, so the model's max_len must cover the clip length."""
     from interdiff_core.diffusion.flow import shortcut_loss
+    from interdiff_core.train.loop import on_model_device
 
     def loss_fn(model, gen, step):
         x, cond, where = windows.batch(step, gen)
         pos = where[:, 1:] + torch.arange(x.shape[1])
-        cond = cond.flatten(1)
+        x, pos, cond = on_model_device(model, x, pos, cond.flatten(1))
 
         def f(z, tau, step_idx, rows=slice(None)):
             return model(z, pos[rows], tau, cond[rows], step=step_idx)

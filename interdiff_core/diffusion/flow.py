@@ -73,16 +73,18 @@ def shortcut_loss(
     space; the (1 − τ)² weight that space carries turns it into an x-space distance.
     """
     B, L, _ = x.shape
+    # drawn on the generator's device (the CPU), so every device trains on the same draws
     k = draw_step_counts(B, k_max, gen)
-    tau = draw_tau(B, L, k, gen, per_frame)
-    eps = torch.randn(x.shape, generator=gen)
+    rows = torch.nonzero(k < k_max).squeeze(1)
+    k, tau = k.to(x.device), draw_tau(B, L, k, gen, per_frame).to(x.device)
+    eps = torch.randn(x.shape, generator=gen).to(x.device)
     z = add_noise(x, tau, eps)
     log2k = torch.log2(k.float()).long()
     x_hat = f(z, tau, log2k)
 
     target = x
-    rows = torch.nonzero(k < k_max).squeeze(1)
     if len(rows):  # bootstrap only the rows with a coarse step: two half-steps d/2 = 1/(2k)
+        rows = rows.to(x.device)
         with torch.no_grad():
             zc, tc, fine = z[rows], tau[rows], log2k[rows] + 1
             half = (0.5 / k[rows].float())[:, None].expand(-1, L)

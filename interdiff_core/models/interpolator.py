@@ -27,7 +27,9 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     flow [B,2,h,w] as (dx, dy) in pixels."""
     B, _, H, W = x.shape
     ys, xs = torch.meshgrid(
-        torch.arange(H, dtype=x.dtype), torch.arange(W, dtype=x.dtype), indexing="ij"
+        torch.arange(H, dtype=x.dtype, device=x.device),
+        torch.arange(W, dtype=x.dtype, device=x.device),
+        indexing="ij",
     )
     gx = (xs + flow[:, 0]) * (2 / max(W - 1, 1)) - 1
     gy = (ys + flow[:, 1]) * (2 / max(H - 1, 1)) - 1
@@ -52,16 +54,16 @@ class Interpolator(nn.Module):
         if bool((idx[:, 0] != 0).any() | (idx[:, -1] != T - 1).any()):
             raise ValueError(f"keyframe indices must start at 0 and end at T - 1 = {T - 1}")
         idx = idx.contiguous()
-        t = torch.arange(T).expand(B, T).contiguous()
+        t = torch.arange(T, device=idx.device).expand(B, T).contiguous()
         seg = (torch.searchsorted(idx, t, right=True) - 1).clamp_(0, K - 2)
         left, right = idx.gather(1, seg), idx.gather(1, seg + 1)
         gap = right - left
         alpha = (t - left).to(keys.dtype) / gap.to(keys.dtype)
-        rows = torch.arange(B)[:, None].expand(B, T)
+        rows = torch.arange(B, device=idx.device)[:, None].expand(B, T)
         x0, x1 = keys[rows, seg].flatten(0, 1), keys[rows, seg + 1].flatten(0, 1)
         out, unc = self.pair(x0, x1, alpha.flatten(), gap.flatten())
         out, unc = out.view(B, T, *out.shape[1:]), unc.view(B, T, *unc.shape[1:])
-        is_key = torch.zeros(B, T, dtype=torch.bool)
+        is_key = torch.zeros(B, T, dtype=torch.bool, device=idx.device)
         is_key[rows[:, :K], idx] = True
         out = torch.where(is_key[..., None, None, None], keys[rows, seg + (t == right).long()], out)
         return out, unc.masked_fill(is_key[..., None, None, None], 0.0)

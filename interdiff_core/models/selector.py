@@ -21,14 +21,13 @@ def make_selector(cond_dim: int, T: int, n_levels: int, **arch) -> SequenceTrans
 def selector_logits(model: SequenceTransformer, cond: torch.Tensor, T: int, level: torch.Tensor):
     """[B, T] logits for one level per sample (level [B] long)."""
     B = cond.shape[0]
-    positions = torch.arange(T).expand(B, T)
-    zeros = torch.zeros(B, T)
+    positions = torch.arange(T, device=cond.device).expand(B, T)
+    zeros = torch.zeros(B, T, device=cond.device)
     return model(zeros[..., None], positions, zeros, cond, level=level).squeeze(-1)
 
 
-def selector_loss(model, cond, labels: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+def selector_loss(model, cond, labels: torch.Tensor, level: torch.Tensor, T: int) -> torch.Tensor:
     """BCE on interior frames; labels [B, K] are the DP indices of each sample's `level`."""
-    T = model.config["max_len"]
     target = indices_to_mask(labels, T).float()
     logits = selector_logits(model, cond, T, level)
     return F.binary_cross_entropy_with_logits(logits[:, 1:-1], target[:, 1:-1])
@@ -39,6 +38,10 @@ def select_nested(model, cond: torch.Tensor, levels: list[int], T: int) -> list[
     """Nested keyframe index sets, one [B, K_s] per level."""
     B = cond.shape[0]
     logits = torch.stack(
-        [selector_logits(model, cond, T, torch.full((B,), s)) for s in range(len(levels))], 1
+        [
+            selector_logits(model, cond, T, torch.full((B,), s, device=cond.device))
+            for s in range(len(levels))
+        ],
+        1,
     )
     return nested_from_level_logits(logits, levels)

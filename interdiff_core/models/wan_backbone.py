@@ -138,7 +138,7 @@ class WanDenoiser(nn.Module):
             raise ValueError(
                 f"WanDenoiser: cond width {text.shape[-1]} != text_dim {self.text_dim}"
             )
-        step = torch.zeros(B, dtype=torch.long) if step is None else step
+        step = torch.zeros(B, dtype=torch.long, device=z.device) if step is None else step
         text = torch.cat([text, self.step_token(step)[:, None]], dim=1)
         p_h, p_w = self.wan.config.patch_size[1:]
         sigma = 1 - tau  # [B, L]

@@ -16,17 +16,17 @@ ALL = slice(None)
 
 
 def teacher_fn(model, cond: torch.Tensor, T: int):
-    positions = torch.arange(T).expand(cond.shape[0], T)
+    positions = torch.arange(T, device=cond.device).expand(cond.shape[0], T)
     return lambda z, tau, step, rows=ALL: model(z, positions[rows], tau, cond[rows], step=step)
 
 
 def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
     """The teacher as x̂ = f(z [N,T,D], τ [N]) at one shared level, with the finest step size."""
     finest = teacher.config["n_steps"] - 1
-    positions = torch.arange(T).expand(cond.shape[0], T)
+    positions = torch.arange(T, device=cond.device).expand(cond.shape[0], T)
 
     def f(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-        step = torch.full((z.shape[0],), finest, dtype=torch.long)
+        step = torch.full((z.shape[0],), finest, dtype=torch.long, device=z.device)
         return teacher(z, positions, tau[:, None].expand(-1, T), cond, step=step)
 
     return f
@@ -51,8 +51,8 @@ def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen)
     as the corrupted one plus a learned correction."""
     z, known = corrupt(values, idx, T, sigma, gen)
     B = z.shape[0]
-    positions = torch.arange(T).expand(B, T)
-    lvl = torch.full((B,), level, dtype=torch.long)
+    positions = torch.arange(T, device=z.device).expand(B, T)
+    lvl = torch.full((B,), level, dtype=torch.long, device=z.device)
     # a correction of the corrupted sequence: an untrained refiner leaves interpolation as is
     return z + model(z, positions, known.float(), cond, known=known, level=lvl)
 

@@ -51,7 +51,8 @@ def interpolate(values: Tensor, idx: Tensor, T: int) -> Tensor:
         raise ValueError(f"values must be [B, K, ...] = [{B}, {K}, ...], got {list(values.shape)}")
     if K < 2:
         raise ValueError(f"interpolation needs K >= 2 keyframes, got K={K}")
-    if bool((idx[:, 0] != 0).any() | (idx[:, -1] != T - 1).any()):
+    # meta tensors (shape-only runs, as in the device tests) hold no values to check
+    if not idx.is_meta and bool((idx[:, 0] != 0).any() | (idx[:, -1] != T - 1).any()):
         raise ValueError(f"idx must start at frame 0 and end at frame T-1={T - 1}")
     idx = idx.contiguous()
     t = torch.arange(T, device=idx.device).expand(B, T).contiguous()

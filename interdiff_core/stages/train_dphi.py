@@ -7,10 +7,10 @@ import torch
 from interdiff_core.io import load_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.runtime import stage_meta
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
-def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
+def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int, device="cpu") -> None:
     t, meta_in = load_tensors(
         targets_path, {"cond": (None, None), "seg": (None, None, 2), "cost": (None, None)}
     )
@@ -22,7 +22,8 @@ def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
 
     def loss_fn(model, gen):
         b = torch.randint(len(cond), (cfg["batch_size"],), generator=gen)
-        return ((model(cond[b], seg[b]) - y[b]) ** 2).mean()
+        c, s, target = on_model_device(model, cond[b], seg[b], y[b])
+        return ((model(c, s) - target) ** 2).mean()
 
     meta = stage_meta("train_dphi", cfg, model)
-    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

@@ -12,7 +12,7 @@ from interdiff_core.models.interpolator import (
     interpolation_loss,
 )
 from interdiff_core.runtime import stage_meta
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
 def video_latents(shard_dir, on_bad_sample: str = "error") -> torch.Tensor:
@@ -31,7 +31,9 @@ def interpolator_batch(x: torch.Tensor, B: int, max_gap: int, gen: torch.Generat
     return x[b, start], x[b, start + gap], x[b, target], alpha, gap
 
 
-def train_interpolator(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
+def train_interpolator(
+    train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error", device="cpu"
+):
     """cfg: model (FlowInterpolator kwargs), max_gap, batch_size, unc_weight, steps, lr,
     checkpoint_every."""
     x = video_latents(train_dir, on_bad_sample)
@@ -39,9 +41,10 @@ def train_interpolator(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_b
     model = FlowInterpolator(x.shape[2], **cfg["model"])
 
     def loss_fn(model, gen):
-        x0, x1, target, alpha, gap = interpolator_batch(x, cfg["batch_size"], max_gap, gen)
+        batch = interpolator_batch(x, cfg["batch_size"], max_gap, gen)
+        x0, x1, target, alpha, gap = on_model_device(model, *batch)
         pred, unc = model.pair(x0, x1, alpha, gap)
         return interpolation_loss(pred, unc, target, cfg["unc_weight"])
 
     meta = stage_meta("train_interpolator", cfg, model, T=x.shape[1], max_gap=max_gap)
-    return train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    return train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

@@ -14,7 +14,7 @@ from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import keyframe_fn
 from interdiff_core.stages.policies import mix_choice, policy_indices
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
 def train_phase1(
@@ -27,6 +27,7 @@ def train_phase1(
     levels: list[int],
     seed: int,
     on_bad_sample: str = "error",
+    device: str = "cpu",
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
@@ -45,10 +46,9 @@ def train_phase1(
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         policy = mix_choice(cfg["index_mix"], gen)
         idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[0]
-        f = keyframe_fn(model, cond[b], idx)
-        return shortcut_loss(
-            f, gather_frames(data.x[b], idx), cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"]
-        )
+        keys, c, idx = on_model_device(model, gather_frames(data.x[b], idx), cond[b], idx)
+        f = keyframe_fn(model, c, idx)
+        return shortcut_loss(f, keys, cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
 
     meta = stage_meta("train_phase1", cfg, model, levels=levels)
-    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

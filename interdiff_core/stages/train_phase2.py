@@ -14,7 +14,7 @@ from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import refine_step
 from interdiff_core.stages.policies import mix_choice, policy_indices
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
 def train_phase2(
@@ -28,6 +28,7 @@ def train_phase2(
     levels: list[int],
     seed: int,
     on_bad_sample: str = "error",
+    device: str = "cpu",
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
@@ -51,10 +52,9 @@ def train_phase2(
         source = x
         if policy == "selector":
             source = with_anchors(x, cache["anchors"][b], cache["idx"][b], cfg["anchor_prob"], gen)
-        pred = refine_step(
-            model, gather_frames(source, idx), idx, s, data.cond[b], data.T, sigmas[s], gen
-        )
+        x, keys, idx, c = on_model_device(model, x, gather_frames(source, idx), idx, data.cond[b])
+        pred = refine_step(model, keys, idx, s, c, data.T, sigmas[s], gen)
         return ((pred - x) ** 2).mean()
 
     meta = stage_meta("train_phase2", cfg, model, levels=levels)
-    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

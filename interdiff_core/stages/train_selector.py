@@ -14,7 +14,7 @@ from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.models.selector import make_selector, select_nested, selector_loss
 from interdiff_core.runtime import stage_meta
 from interdiff_core.selection.masks import indices_to_mask, uniform_nested
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def train_selector(
     levels: list[int],
     seed: int,
     on_bad_sample: str = "error",
+    device: str = "cpu",
 ) -> None:
     train_data = load_split(train_dir, on_bad_sample=on_bad_sample)
     test_data = load_split(test_dir, on_bad_sample=on_bad_sample)
@@ -59,10 +60,10 @@ def train_selector(
         b = torch.randint(len(cond), (cfg["batch_size"],), generator=gen)
         s = int(torch.randint(S, (1,), generator=gen))
         level = torch.full((len(b),), s, dtype=torch.long)
-        return selector_loss(model, cond[b], per_level[s][b], level)
+        return selector_loss(model, *on_model_device(model, cond[b], per_level[s][b], level), T)
 
     meta = stage_meta("train_selector", cfg, model, levels=levels)
-    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)
 
     pred = select_nested(model, test_data.cond, levels, T)
     uniform = uniform_nested(len(test_data), T, levels)

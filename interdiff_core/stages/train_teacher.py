@@ -10,10 +10,12 @@ from interdiff_core.diffusion.flow import shortcut_loss
 from interdiff_core.models.teacher import backbone_name, make_teacher
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import teacher_fn
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
-def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error"):
+def train_teacher(
+    train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error", device="cpu"
+):
     """With cfg["windows"] (video), batches are windows of alternating short/long lengths
     (positions = frame indices in the clip, as in the rollout); else whole sequences."""
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
@@ -23,8 +25,10 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
 
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
-        f = teacher_fn(model, cond[b], data.T)
-        return shortcut_loss(f, data.x[b], cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
+        x, c = on_model_device(model, data.x[b], cond[b])
+        return shortcut_loss(
+            teacher_fn(model, c, data.T), x, cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"]
+        )
 
     if cfg.get("windows"):
         windows = AlternatingWindows(data.x, cond, cfg["windows"], seed)
@@ -38,4 +42,4 @@ def train_teacher(train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sa
         T=data.T,
         skipped_samples=data.skipped,
     )
-    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path)
+    train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

@@ -10,10 +10,10 @@ import torch
 from interdiff_core.io import load_model, load_tensors, save_checkpoint
 from interdiff_core.models.tokenizer import FrameAutoencoder, frames_to_tensor
 from interdiff_core.runtime import stage_meta
-from interdiff_core.train.loop import train
+from interdiff_core.train.loop import on_model_device, train
 
 
-def train_tokenizer(raw_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
+def train_tokenizer(raw_path, out_path, ckpt_dir, cfg: dict, seed: int, device="cpu") -> None:
     raw, _ = load_tensors(raw_path, {"train.frames": (None, None, None, None, 3)})
     frames = frames_to_tensor(raw["train.frames"].flatten(0, 1))  # [N*T, 3, H, W]
     size = frames.shape[-1]
@@ -25,11 +25,12 @@ def train_tokenizer(raw_path, out_path, ckpt_dir, cfg: dict, seed: int) -> None:
 
     def loss_fn(model, gen):
         b = torch.randint(len(frames), (cfg["batch_size"],), generator=gen)
-        return model.reconstruction_loss(frames[b], cfg["edge_weight"])
+        (batch,) = on_model_device(model, frames[b])
+        return model.reconstruction_loss(batch, cfg["edge_weight"])
 
     meta = stage_meta("train_tokenizer", cfg, model, frame_size=size)
     trained = Path(ckpt_dir) / "trained.safetensors"
-    history = train(model, loss_fn, cfg, meta, seed, ckpt_dir, trained)
+    history = train(model, loss_fn, cfg, meta, seed, ckpt_dir, trained, device=device)
     model, _ = load_model(FrameAutoencoder, trained)
     model.fit_latent_stats(frames)
     save_checkpoint(

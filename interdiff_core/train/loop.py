@@ -7,10 +7,16 @@ Checkpoints hold the model, the optimizer state, the generator state and the los
 run killed at any point resumes where its last checkpoint left it and, on CPU, ends
 bit-identical to an uninterrupted run.
 
-Data parallel: started by torchrun (WORLD_SIZE > 1), the loop joins the process group (NCCL for
-a model on CUDA, gloo on CPU), wraps the model in DistributedDataParallel and offsets each
-rank's generator seed, so every rank draws its own batches (`batch_size` is per rank); the
-logged loss is the mean over ranks. Rank 0 alone writes checkpoints, TensorBoard and the model.
+Devices: `device` is "cpu" or "cuda" (`run.device`). The loop moves the model there for
+training and back to where it came from at the end; a loss_fn builds its batch on the CPU from
+`gen` (which stays on the CPU, so a CUDA run draws exactly the batches and noise a CPU run draws)
+and moves it to the model's device (`on_model_device`).
+
+Data parallel: started by torchrun (WORLD_SIZE > 1), the loop joins the process group (NCCL on
+CUDA, one GPU per process by LOCAL_RANK; gloo on CPU), wraps the model in
+DistributedDataParallel and offsets each rank's generator seed, so every rank draws its own
+batches (`batch_size` is per rank); the logged loss is the mean over ranks. Rank 0 alone writes
+checkpoints, TensorBoard and the model.
 """
 
 from __future__ import annotations
@@ -32,7 +38,39 @@ CKPT_GLOB = "ckpt-*.safetensors"
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride; rank 0 = single process
 
 
-def _join_process_group(model: torch.nn.Module) -> tuple[int, int]:
+def training_device(device: str) -> torch.device:
+    """The torch device of `run.device` for this process: under torchrun, CUDA process r trains
+    on GPU LOCAL_RANK = r of the GPUs the job sees."""
+    if device == "cpu":
+        return torch.device("cpu")
+    if device != "cuda":
+        raise ValueError(f"run.device: expected 'cpu' or 'cuda', got {device!r}")
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            "run.device is 'cuda' but this job sees no CUDA device "
+            "(torch.cuda.is_available() is False); use run.device: cpu, or give the job a GPU"
+        )
+    local, count = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+    if local >= count:
+        raise RuntimeError(
+            f"run.device is 'cuda': data-parallel process {local} needs GPU {local}, but this job "
+            f"sees {count}; give the rule at least nproc GPUs (run.slurm.gpus)"
+        )
+    torch.cuda.set_device(local)
+    return torch.device("cuda", local)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def on_model_device(model: torch.nn.Module, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """A batch built on the CPU, moved to the device the model trains on."""
+    device = model_device(model)
+    return tuple(t.to(device) for t in tensors)
+
+
+def _join_process_group(device: torch.device) -> tuple[int, int]:
     """(rank, world size); joins torch.distributed when launched by torchrun with >1 process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
@@ -40,8 +78,8 @@ def _join_process_group(model: torch.nn.Module) -> tuple[int, int]:
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        on_cuda = next(model.parameters()).is_cuda
-        dist.init_process_group("nccl" if on_cuda else "gloo")
+        cuda = device.type == "cuda"
+        dist.init_process_group("nccl" if cuda else "gloo", device_id=device if cuda else None)
     return dist.get_rank(), dist.get_world_size()
 
 
@@ -52,14 +90,16 @@ def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
     return value
 
 
-def _rng_states(gen: torch.Generator, world: int) -> torch.Tensor:
-    """This rank's generator state, or every rank's stacked [world, n] under data parallel."""
+def _rng_states(gen: torch.Generator, world: int, device: torch.device) -> torch.Tensor:
+    """This rank's generator state, or every rank's stacked [world, n] under data parallel
+    (gathered through `device`: NCCL moves only CUDA tensors)."""
     state = gen.get_state()
     if world == 1:
         return state
+    state = state.to(device)
     states = [torch.empty_like(state) for _ in range(world)]
     torch.distributed.all_gather(states, state)
-    return torch.stack(states)
+    return torch.stack(states).cpu()
 
 
 def _barrier(world: int) -> None:
@@ -99,15 +139,18 @@ def train(
     weight_decay: float = 0.0,
     grad_clip: float = 1.0,
     warmup: int = 50,
+    device: str = "cpu",
 ) -> list[float]:
-    """Train cfg["steps"] optimizer steps at cfg["lr"], checkpointing every
+    """Train cfg["steps"] optimizer steps at cfg["lr"] on `device`, checkpointing every
     cfg["checkpoint_every"], and write the final checkpoint to `out_path`. `meta` (JSON, kept
     in every checkpoint) names the stage in meta["stage"]."""
     stage = meta["stage"]
     steps, lr, checkpoint_every = cfg["steps"], cfg["lr"], cfg["checkpoint_every"]
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    rank, world = _join_process_group(model)
+    home, target = model_device(model), training_device(device)
+    model.to(target)
+    rank, world = _join_process_group(target)
     torch.manual_seed(seed)  # the same initial weights on every rank
     gen = torch.Generator().manual_seed(seed + RANK_SEED_STRIDE * rank)
     if rank == 0:
@@ -152,7 +195,7 @@ def train(
 
     def checkpoint(step: int, path: Path) -> None:
         flat, groups = _optim_tensors(opt)
-        extra = {"rng": _rng_states(gen, world), "loss_history": torch.tensor(history)}
+        extra = {"rng": _rng_states(gen, world, target), "loss_history": torch.tensor(history)}
         info = dict(meta, stage=stage, step=step, total_steps=steps, param_groups=groups)
         if rank == 0:
             save_checkpoint(path, model, info | dist_info, {**flat, **extra})
@@ -163,7 +206,8 @@ def train(
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        forward = DistributedDataParallel(model, find_unused_parameters=True)
+        ids = [target.index] if target.type == "cuda" else None
+        forward = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
     bar = tqdm(
         range(start, steps),
         desc=stage,
@@ -199,7 +243,7 @@ def train(
                 old.unlink()
     if writer is not None:
         writer.close()
-    model.eval()
+    model.eval().to(home)
     if rank == 0:
         final_meta = dict(meta, stage=stage, step=steps, total_steps=steps) | dist_info
         save_checkpoint(out_path, model, final_meta, {"loss_history": torch.tensor(history)})
