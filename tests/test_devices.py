@@ -109,3 +109,40 @@ def test_video_training_stages_run_on_the_models_device(tmp_path):
     cfg = dict(latent_channels=2, downsample=2, width=8, batch_size=4, edge_weight=0.5,
                steps=5, lr=1e-3, checkpoint_every=5)  # fmt: skip
     stage_on_meta("train_tokenizer", tmp_path / "raw.safetensors", "t", "ck", cfg, 0)
+
+
+@cuda
+@pytest.mark.workflow
+def test_micro_dag_trains_on_cuda(workflow_copy):
+    from conftest import edit_config, snakemake
+
+    from interdiff_core.io import load_checkpoint
+
+    edit_config(workflow_copy, "run", "device", "cuda")
+    snakemake(workflow_copy)
+    res = workflow_copy / "results" / "micro"
+    assert (res / "eval" / "metrics.csv").exists()
+    for stage in ("teacher", "dphi", "selector", "phase1", "phase2"):
+        log = (res / "logs" / f"train_{stage}.log").read_text()
+        assert f"train_{stage}: done" in log
+        _, extra, _ = load_checkpoint(res / "models" / f"{stage}.safetensors")
+        assert torch.isfinite(extra["loss_history"]).all()
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_two_ranks_train_over_nccl_one_gpu_each(tmp_path, monkeypatch):
+    from conftest import REPO, write_maze_shards
+
+    from interdiff_core.distributed import run_stage
+    from interdiff_core.io import load_checkpoint
+
+    write_maze_shards(tmp_path / "shards", n=64, T=16)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    cfg = dict(model=dict(d_model=16, n_layers=1, n_heads=2), steps=40, batch_size=8, lr=1e-3,
+               k_max=4, diffusion_forcing=True, checkpoint_every=20, nproc=2)  # fmt: skip
+    args = dict(train_dir=str(tmp_path / "shards"), out_path=str(tmp_path / "t.safetensors"),
+                ckpt_dir=str(tmp_path / "ck"), cfg=cfg, seed=0, device="cuda")  # fmt: skip
+    run_stage("train_teacher", args, 2, str(tmp_path / "log"), threads=1)
+    _, extra, meta = load_checkpoint(tmp_path / "t.safetensors")
+    assert meta["world_size"] == 2 and len(extra["loss_history"]) == 40
+    assert "backend nccl" in (tmp_path / "log").read_text()

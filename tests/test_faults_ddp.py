@@ -93,6 +93,7 @@ def test_two_processes_on_gloo_train_like_one_and_only_rank_0_writes(tmp_path, m
     ]
     log = (tmp_path / "nproc2" / "train_teacher.log").read_text()
     assert log.count("train_teacher: done") == 1  # rank 0 alone logs to the rule's log
+    assert "rank 0 of 2 on cpu, backend gloo" in log
 
 
 RUN_TWO_RANKS = """

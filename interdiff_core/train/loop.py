@@ -80,7 +80,9 @@ def _join_process_group(device: torch.device) -> tuple[int, int]:
     if not dist.is_initialized():
         cuda = device.type == "cuda"
         dist.init_process_group("nccl" if cuda else "gloo", device_id=device if cuda else None)
-    return dist.get_rank(), dist.get_world_size()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    log.info("rank %d of %d on %s, backend %s", rank, world, device, dist.get_backend())
+    return rank, world
 
 
 def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
