@@ -150,3 +150,14 @@ def stage_on_meta(stage: str, *args) -> None:
             getattr(module, stage)(*args)
     finally:
         module.train = real
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Work units for `pytest -n 2 --dist loadgroup` (the README's command): a file's tests go to
+    one worker, as with loadfile, so they share its fixtures; except that every test reading the
+    shared micro run (`finished`) joins one unit, so the whole micro DAG is built once, not once
+    per file that reads it."""
+    for item in items:
+        group = "micro_dag" if "finished" in item.fixturenames else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
