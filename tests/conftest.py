@@ -1,7 +1,6 @@
 """Shared fixtures: a private copy of the workflow for tests that run snakemake."""
 
 import importlib
-import inspect
 import os
 import shutil
 import subprocess
@@ -123,10 +122,11 @@ def run_on_meta(model, loss_fn, steps: int = 4) -> None:
     """What the training loop does each step (forward, backward) with the model on the meta
     device, which refuses CPU tensors as CUDA does: a stand-in for a GPU in device tests."""
     model.to("meta").train()
-    gen = torch.Generator().manual_seed(0)
-    takes_step = "step" in inspect.signature(loss_fn).parameters
+    from interdiff_core.train.loop import step_loss
+
+    gen, loss_at = torch.Generator().manual_seed(0), step_loss(loss_fn)
     for step in range(steps):
-        loss = loss_fn(model, gen, step) if takes_step else loss_fn(model, gen)
+        loss = loss_at(model, gen, step)
         assert loss.device.type == "meta" and loss.dim() == 0
         loss.backward()
 

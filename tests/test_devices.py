@@ -7,6 +7,7 @@ DAG's artifacts); the CUDA tests run only where a GPU is."""
 import pytest
 import torch
 from conftest import run_on_meta, stage_on_meta
+from toy_training import STEPS, TOY_CFG, toy_problem
 
 from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
 from interdiff_core.diffusion.flow import shortcut_loss
@@ -58,17 +59,10 @@ def test_refinement_and_windowed_teacher_losses_stay_on_the_model_device():
 
 
 def _toy(tmp_path, device):
-    torch.manual_seed(0)
-    model, X, Y = torch.nn.Linear(3, 1), torch.randn(64, 3), torch.randn(64, 1)
-
-    def loss_fn(m, gen):
-        b = torch.randint(64, (8,), generator=gen)
-        xb, yb = on_model_device(m, X[b], Y[b])
-        return ((m(xb) - yb) ** 2).mean()
-
-    cfg = {"steps": 30, "lr": 1e-2, "checkpoint_every": 10}
+    """The toy regression of the fault tests, trained on `device`: (model, loss history)."""
+    model, loss_fn = toy_problem()
     ckpt, out = tmp_path / device / "ckpt", tmp_path / device / "model.safetensors"
-    history = train(model, loss_fn, cfg, {"stage": "toy"}, 1, ckpt, out, device=device)
+    history = train(model, loss_fn, TOY_CFG, {"stage": "toy"}, 1, ckpt, out, device=device)
     return model, history
 
 
@@ -81,7 +75,7 @@ def test_cuda_without_a_gpu_fails_naming_run_device(tmp_path, monkeypatch):
 
 def test_training_returns_the_model_to_where_it_was(tmp_path):
     model, history = _toy(tmp_path, "cpu")
-    assert next(model.parameters()).device.type == "cpu" and len(history) == 30
+    assert next(model.parameters()).device.type == "cpu" and len(history) == STEPS
 
 
 @cuda

@@ -10,10 +10,13 @@ from pathlib import Path
 import torch
 
 STEPS, CHECKPOINT_EVERY = 60, 10
+TOY_CFG = {"steps": STEPS, "lr": 1e-2, "checkpoint_every": CHECKPOINT_EVERY}
 
 
-def toy_training(root, slow: float = 0.0, nan_at: int | None = None, value=float("nan")):
-    from interdiff_core.train.loop import train
+def toy_problem(slow: float = 0.0, nan_at: int | None = None, value=float("nan")):
+    """(model, loss_fn) of the tiny regression; the loss returns `value` times itself at call
+    `nan_at` and sleeps `slow` seconds per call."""
+    from interdiff_core.train.loop import on_model_device
 
     torch.manual_seed(0)
     model, X, Y = torch.nn.Linear(3, 1), torch.randn(64, 3), torch.randn(64, 1)
@@ -23,13 +26,21 @@ def toy_training(root, slow: float = 0.0, nan_at: int | None = None, value=float
         calls["n"] += 1
         time.sleep(slow)
         b = torch.randint(64, (8,), generator=gen)
-        loss = ((m(X[b]) - Y[b]) ** 2).mean()
+        xb, yb = on_model_device(m, X[b], Y[b])
+        loss = ((m(xb) - yb) ** 2).mean()
         return loss * value if calls["n"] == nan_at else loss
 
-    cfg = {"steps": STEPS, "lr": 1e-2, "checkpoint_every": CHECKPOINT_EVERY}
+    return model, loss_fn
+
+
+def toy_training(root, slow: float = 0.0, nan_at: int | None = None, value=float("nan")):
+    """Train the toy under `root`; returns the loss history."""
+    from interdiff_core.train.loop import train
+
+    model, loss_fn = toy_problem(slow, nan_at, value)
     root = Path(root)
     return train(
-        model, loss_fn, cfg, {"stage": "toy"}, 1, root / "ckpt", root / "model.safetensors"
+        model, loss_fn, TOY_CFG, {"stage": "toy"}, 1, root / "ckpt", root / "model.safetensors"
     )
 
 

@@ -70,6 +70,13 @@ def on_model_device(model: torch.nn.Module, *tensors: torch.Tensor) -> tuple[tor
     return tuple(t.to(device) for t in tensors)
 
 
+def step_loss(loss_fn: Callable) -> Callable[[torch.nn.Module, torch.Generator, int], torch.Tensor]:
+    """`loss_fn` as f(model, gen, step): the step is passed only to a loss_fn that takes it."""
+    if "step" in inspect.signature(loss_fn).parameters:
+        return lambda model, gen, step: loss_fn(model, gen, step=step)
+    return lambda model, gen, step: loss_fn(model, gen)
+
+
 def _join_process_group(device: torch.device) -> tuple[int, int]:
     """(rank, world size); joins torch.distributed when launched by torchrun with >1 process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -202,7 +209,7 @@ def train(
         if rank == 0:
             save_checkpoint(path, model, info | dist_info, {**flat, **extra})
 
-    takes_step = "step" in inspect.signature(loss_fn).parameters
+    loss_at = step_loss(loss_fn)
     model.train()
     forward = model
     if world > 1:
@@ -219,7 +226,7 @@ def train(
         disable=rank != 0,
     )
     for step in bar:
-        loss = loss_fn(forward, gen, step=step) if takes_step else loss_fn(forward, gen)
+        loss = loss_at(forward, gen, step)
         value = _mean_over_ranks(loss.detach().clone(), world)
         if not torch.isfinite(value):  # the mean: every rank stops at the same step
             raise FloatingPointError(
