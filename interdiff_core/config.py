@@ -55,6 +55,8 @@ def check_config(cfg: dict) -> None:
     check_teacher(cfg)
     if cfg["data"]["domain"] == "video":
         check_video(cfg)
+    else:
+        check_maze(cfg)
     for section in ("phase1", "phase2"):
         key = "index_mix" if section == "phase1" else "mask_mix"
         if sum(cfg[section][key].values()) <= 0:
@@ -77,6 +79,26 @@ def check_teacher(cfg: dict) -> None:
     patch = (wan.get("config") or {}).get("patch_size")
     if patch is not None and list(patch)[:1] != [1]:
         _fail("teacher.wan.config.patch_size", f"must start with 1 (per-frame τ), got {patch}")
+
+
+def check_maze(cfg: dict) -> None:
+    data = cfg["data"]
+    if "evaluate" not in cfg:
+        _fail("evaluate", "is required when data.domain is maze2d (plans executed in MuJoCo)")
+    if data["source"] == "generate":
+        span = (data["horizon"] - 1) * data["stride"]
+        if data["stream_steps"] <= span:
+            _fail("data.stream_steps", f"must exceed one window of {span + 1} env steps")
+        return
+    datasets = data.get("datasets") or {}
+    if missing := [m for m in data["mazes"] if m not in datasets]:
+        _fail("data.datasets", f"source {data['source']!r} needs an entry for maze(s) {missing}")
+    if data["source"] == "d4rl":
+        for maze in data["mazes"]:
+            if not Path(datasets[maze]).is_file():
+                _fail(f"data.datasets.{maze}", f"D4RL file '{datasets[maze]}' does not exist")
+    elif not data.get("minari_path") or not Path(data["minari_path"]).is_dir():
+        _fail("data.minari_path", f"'{data.get('minari_path', '')}' is not a folder")
 
 
 def check_video(cfg: dict) -> None:

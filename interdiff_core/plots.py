@@ -19,8 +19,8 @@ def _save(fig, path) -> None:
     plt.close(fig)
 
 
-def frontier(table: pd.DataFrame, path, cols=("mse", "collision_rate")) -> None:
-    """Quality against compute: two quality columns (maze: MSE and collision rate) against
+def frontier(table: pd.DataFrame, path, cols=("mse", "wall_crossing")) -> None:
+    """Quality against compute: two quality columns (maze: MSE and wall crossings) against
     tokens processed. Columns named *mse are drawn on a log scale."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, col in zip(axes, cols):
@@ -57,7 +57,8 @@ def _maze(ax, occ: np.ndarray) -> None:
 
 
 def trajectories(samples: dict, methods: list[str], n: int, path) -> None:
-    """Sampled trajectories drawn on their maze next to the ground truth (pos is (row, col))."""
+    """Sampled trajectories drawn on their maze next to the ground truth (state[..., :2] is
+    (row, col); the goal is start_goal[4:6])."""
     n = min(n, samples["gt"].shape[0])
     fig, axes = plt.subplots(n, len(methods) + 1, figsize=(2.4 * (len(methods) + 1), 2.4 * n))
     axes = np.atleast_2d(axes)
@@ -71,7 +72,7 @@ def trajectories(samples: dict, methods: list[str], n: int, path) -> None:
             ax.plot(p[:, 1], p[:, 0], "-", lw=1.2, color="tab:blue" if j else "tab:green")
             ax.plot(p[0, 1], p[0, 0], "o", color="tab:green", ms=4)
             sg = samples["start_goal"][i].numpy()
-            ax.plot(sg[3], sg[2], "*", color="tab:red", ms=7)
+            ax.plot(sg[-1], sg[-2], "*", color="tab:red", ms=7)
             if name.startswith(("two_phase", "interp_only")):
                 ax.plot(p[kf[i], 1], p[kf[i], 0], "x", color="tab:orange", ms=4)
             if i == 0:

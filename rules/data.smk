@@ -11,6 +11,7 @@ rule prepare_data:
         runtime=30,
     params:
         cfg=C["data"],
+        goal=C["evaluate"]["goal"],
         seed=SEED,
         code=stage_digest("prepare_data"),
     script:

@@ -1,14 +1,18 @@
+wildcard_constraints:
+    split="val|test",
+
+
 rule sample:
     input:
-        test=rules.tokenize.output.test,
+        split=f"{R}/shards/{{split}}",
         teacher=rules.train_teacher.output.model,
         selector=rules.train_selector.output.model,
         phase1=rules.train_phase1.output.model,
         phase2=rules.train_phase2.output.model,
     output:
-        samples=f"{R}/samples/test.safetensors",
+        samples=f"{R}/samples/{{split}}.safetensors",
     log:
-        f"{R}/logs/sample.log",
+        f"{R}/logs/sample_{{split}}.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]

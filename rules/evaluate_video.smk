@@ -104,7 +104,7 @@ rule rollout:
 rule metrics:
     input:
         **decoder_inputs(),
-        samples=rules.sample.output.samples,
+        samples=f"{R}/samples/test.safetensors",
     output:
         table=report(
             f"{R}/eval/metrics.csv",
@@ -131,7 +131,7 @@ rule metrics:
 rule plots:
     input:
         **tokenizer_input(),
-        samples=rules.sample.output.samples,
+        samples=f"{R}/samples/test.safetensors",
         table=rules.metrics.output.table,
         labels=rules.dp_labels.output.labels,
         teacher=rules.train_teacher.output.model,

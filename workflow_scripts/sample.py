@@ -3,7 +3,7 @@ from interdiff_core.stages.sample import sample_all
 
 setup(snakemake.log[0], snakemake.threads)
 sample_all(
-    snakemake.input.test,
+    snakemake.input.split,
     snakemake.input.teacher,
     snakemake.input.selector,
     snakemake.input.phase1,

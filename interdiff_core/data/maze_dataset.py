@@ -1,4 +1,9 @@
-"""The tokenized maze2d split as tensors: what every model stage reads."""
+"""The tokenized maze2d split as tensors: what every model stage reads.
+
+A sample is T normalised PointMaze states (row / G, col / G, v_row / VEL_SCALE, v_col /
+VEL_SCALE), see data/maze_windows.py; its conditioning is the maze (occupancy, SDF), the first
+state and the goal position.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from interdiff_core.data.maze_windows import VEL_SCALE
 from interdiff_core.data.shards import read_shards
 
 log = logging.getLogger(__name__)
@@ -15,15 +21,23 @@ log = logging.getLogger(__name__)
 
 def shard_spec(T: int | None = None, G: int | None = None) -> dict[str, tuple]:
     return {
-        "pos": (T, 2),
+        "state": (T, 4),
         "occ": (G, G),
         "sdf": (G, G),
-        "start_goal": (4,),
+        "start_goal": (6,),
         "maze_id": (),
+        "plan_dt": (),
     }
 
 
-SHARD_DTYPES = {"pos": "f", "occ": "f", "sdf": "f", "start_goal": "f", "maze_id": "iu"}
+SHARD_DTYPES = {
+    "state": "f",
+    "occ": "f",
+    "sdf": "f",
+    "start_goal": "f",
+    "maze_id": "iu",
+    "plan_dt": "f",
+}
 
 
 def cond_vector(occ: torch.Tensor, sdf: torch.Tensor, start_goal: torch.Tensor) -> torch.Tensor:
@@ -33,11 +47,12 @@ def cond_vector(occ: torch.Tensor, sdf: torch.Tensor, start_goal: torch.Tensor) 
 
 @dataclass
 class MazeSplit:
-    x: torch.Tensor  # [N, T, 2] positions in [0, 1]
+    x: torch.Tensor  # [N, T, 4] normalised states: positions in [0, 1], velocities
     occ: torch.Tensor  # [N, G, G] 1 = wall
     sdf: torch.Tensor  # [N, G, G]
-    start_goal: torch.Tensor  # [N, 4]
+    start_goal: torch.Tensor  # [N, 6] first state, goal position
     maze_id: torch.Tensor  # [N]
+    plan_dt: torch.Tensor  # [N] seconds between planned states
     skipped: int = 0
 
     domain = "maze2d"
@@ -57,18 +72,27 @@ class MazeSplit:
 
     @property
     def endpoints(self) -> torch.Tensor:
-        """[N, 2, 2] start and goal, as the conditioning gives them."""
-        return self.start_goal.view(-1, 2, 2)
+        """[N, 2, 4] the first state and the goal, each with the straight line's constant
+        velocity, so that interpolating them gives the straight-line plan at constant speed."""
+        start, goal = self.start_goal[:, :2], self.start_goal[:, 4:6]
+        seconds = (self.T - 1) * self.plan_dt[:, None]
+        vel = (goal - start) * self.occ.shape[-1] / seconds / VEL_SCALE
+        return torch.stack([torch.cat([start, vel], 1), torch.cat([goal, vel], 1)], dim=1)
 
     def sample_extras(self) -> dict[str, torch.Tensor]:
-        return {"occ": self.occ, "start_goal": self.start_goal}
+        return {"occ": self.occ, "start_goal": self.start_goal, "maze_id": self.maze_id}
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
     def subset(self, idx: torch.Tensor) -> MazeSplit:
         return MazeSplit(
-            self.x[idx], self.occ[idx], self.sdf[idx], self.start_goal[idx], self.maze_id[idx]
+            self.x[idx],
+            self.occ[idx],
+            self.sdf[idx],
+            self.start_goal[idx],
+            self.maze_id[idx],
+            self.plan_dt[idx],
         )
 
 
@@ -78,10 +102,11 @@ def load_split(shard_dir, T: int | None = None, on_bad_sample: str = "error") ->
         log.warning("%s: skipped %d bad samples (data.on_bad_sample = skip)", shard_dir, skipped)
     t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
     return MazeSplit(
-        t["pos"].float(),
+        t["state"].float(),
         t["occ"].float(),
         t["sdf"].float(),
         t["start_goal"].float(),
         t["maze_id"].long(),
+        t["plan_dt"].float(),
         skipped,
     )

@@ -17,11 +17,11 @@ Split = MazeSplit | VideoSplit
 def shard_domain(shard_dir) -> str:
     first = shard_paths(shard_dir)[0]
     for sample in tar_samples(first):
-        if "pos.npy" in sample:
+        if "state.npy" in sample:
             return "maze2d"
         if "latent.npy" in sample:
             return "video"
-        raise ValueError(f"{first}: first sample has neither 'pos' (maze2d) nor 'latent' (video)")
+        raise ValueError(f"{first}: first sample has neither 'state' (maze2d) nor 'latent' (video)")
     raise ValueError(f"{first}: empty shard")
 
 

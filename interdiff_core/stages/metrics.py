@@ -1,4 +1,8 @@
-"""metrics: one table, a row per method and step count, computed from the samples on disk.
+"""metrics: one table, a row per split, method and step count, from the samples on disk.
+
+Maze plans are scored as plans here (distance to the expert's reference plan, the share of plans
+that cross a wall anywhere between consecutive states, smoothness relative to the reference);
+how they do when executed is `episode_metrics`.
 
 The metrics table holds only what the same config and seed reproduce exactly (it is compared
 byte for byte); wall-clock time per sample goes to a separate timing table.
@@ -15,17 +19,17 @@ from interdiff_core.metrics.maze import summarize
 
 log = logging.getLogger(__name__)
 METRIC_COLUMNS = [
+    "split",
     "method",
     "steps",
-    "collision_rate",
-    "goal_distance",
+    "wall_crossing",
     "mse",
-    "smoothness",
+    "smoothness_ratio",
     "nfe",
     "tokens",
 ]
 SKIP_COLUMNS = ["skipped_train", "skipped_test"]
-TIMING_COLUMNS = ["method", "steps", "nfe", "seconds_per_sample"]
+TIMING_COLUMNS = ["split", "method", "steps", "nfe", "seconds_per_sample"]
 
 
 def _write_csv(table: pd.DataFrame, path) -> None:
@@ -43,18 +47,22 @@ def write_tables(rows: list[dict], meta: dict, columns: list[str], out_csv, timi
     table["skipped_test"] = skipped.get("test", 0)
     if skipped.get("train") or skipped.get("test"):
         log.warning("metrics: bad samples were skipped: %s", skipped)
+    if "split" not in table:
+        table["split"] = "test"
     table = table.reindex(columns=[*columns, *SKIP_COLUMNS, "seconds_per_sample"])
     log.info("metrics:\n%s", table.drop(columns="seconds_per_sample").to_string(index=False))
     _write_csv(table[[*columns, *SKIP_COLUMNS]], out_csv)
-    _write_csv(table[TIMING_COLUMNS], timing_csv)
+    _write_csv(table[[c for c in TIMING_COLUMNS if c in table]], timing_csv)
     return table[[*columns, *SKIP_COLUMNS]]
 
 
-def metrics(samples_path, out_csv, timing_csv) -> pd.DataFrame:
-    t, meta = load_tensors(samples_path)
-    gt, occ, sg = t["gt"].numpy(), t["occ"].numpy(), t["start_goal"].numpy()
-    rows = []
-    for row in meta["rows"]:
-        traj = t[f"{row['method']}@{row['steps']}"].numpy()
-        rows.append({**row, **summarize(traj, gt, occ, sg)})
+def metrics(samples: dict[str, str], out_csv, timing_csv) -> pd.DataFrame:
+    """samples: split -> sampled plans of that split (val, test)."""
+    rows, meta = [], {}
+    for split, path in samples.items():
+        t, meta = load_tensors(path)
+        gt, occ = t["gt"].numpy(), t["occ"].numpy()
+        for row in meta["rows"]:
+            plan = t[f"{row['method']}@{row['steps']}"].numpy()
+            rows.append({"split": split, **row, **summarize(plan, gt, occ)})
     return write_tables(rows, meta, METRIC_COLUMNS, out_csv, timing_csv)

@@ -35,9 +35,10 @@ def make_plots(
 ) -> None:
     samples, _ = load_tensors(samples_path)
     table = pd.read_csv(metrics_csv)
-    plots.frontier(table, out["frontier"])
-    best = table[table.method == "two_phase"].sort_values("mse").iloc[0]
-    teacher = table[(table.method == "teacher")].sort_values("steps").iloc[-1]
+    plots.frontier(table[table.split == "test"], out["frontier"])
+    val = table[table.split == "val"]  # the examples' settings are chosen on val, never test
+    best = val[val.method == "two_phase"].sort_values("mse").iloc[0]
+    teacher = val[val.method == "teacher"].sort_values("mse").iloc[0]
     methods = [
         f"teacher@{int(teacher.steps)}",
         f"two_phase@{int(best.steps)}",

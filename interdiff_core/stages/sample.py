@@ -1,4 +1,4 @@
-"""sample: every method on the test split, with its compute recorded.
+"""sample: every method on one split (val or test), with its compute recorded.
 
 Methods: the teacher at several step counts, the untrained teacher architecture, the straight
 line from start to goal, and the two-phase sampler (selector -> phase-1 -> interpolation ->
@@ -39,7 +39,7 @@ def _timed(fn, *args):
 
 @torch.no_grad()
 def sample_all(
-    test_dir,
+    split_dir,
     teacher_path,
     selector_path,
     phase1_path,
@@ -49,7 +49,7 @@ def sample_all(
     seed: int,
     on_bad_sample: str = "error",
 ) -> None:
-    data = load_split(test_dir, on_bad_sample=on_bad_sample)
+    data = load_split(split_dir, on_bad_sample=on_bad_sample)
     skipped_test = data.skipped
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))

@@ -1,5 +1,5 @@
-"""tokenize: maze2d trajectories -> normalised positions, occupancy grid, SDF and start/goal,
-written as webdataset shards (one folder of sorted shards per split)."""
+"""tokenize: PointMaze states -> the models' normalised states, occupancy grid, SDF and the
+conditioning (first state and goal), written as webdataset shards (one folder per split)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import numpy as np
 
 from interdiff_core.data.maze2d import pad_walls, parse_layout, sdf_from_occupancy
+from interdiff_core.data.maze_windows import DT, goal_to_model, to_model
 from interdiff_core.data.shards import write_shards
 from interdiff_core.io import load_tensors
 
@@ -22,19 +23,33 @@ def maze_grids(mazes: list[str], grid: int) -> tuple[np.ndarray, np.ndarray]:
 
 def tokenize(raw_path, out_dirs: dict[str, str], mazes: list[str], shard_size: int) -> None:
     tensors, meta = load_tensors(raw_path)
-    grid = meta["grid_size"]
+    if list(meta["mazes"]) != list(mazes):
+        raise ValueError(f"{raw_path}: holds mazes {meta['mazes']}, data.mazes is {mazes}")
+    grid = max(max(parse_layout(m).shape) for m in mazes)
     occ, sdf = maze_grids(mazes, grid)
     for split, out_dir in out_dirs.items():
-        pos = tensors[f"{split}.pos_cells"].numpy() / grid
+        world = tensors[f"{split}.state"].numpy()
         maze_id = tensors[f"{split}.maze_id"].numpy()
-        if pos.min() < 0 or pos.max() > 1:
-            raise ValueError(f"{raw_path}: key {split}.pos_cells leaves the {grid}x{grid} grid")
+        if world.ndim != 3 or world.shape[-1] != 4:
+            raise ValueError(f"{raw_path}: key {split}.state is {world.shape}, expected [N, T, 4]")
+        state = np.zeros_like(world)
+        goal = np.zeros((len(world), 2), dtype=np.float32)
+        for m, maze in enumerate(mazes):
+            rows = maze_id == m
+            state[rows] = to_model(world[rows], maze, grid)
+            if split == "train":  # the window's last position is its goal
+                goal[rows] = state[rows, -1, :2]
+            else:
+                goal[rows] = goal_to_model(tensors[f"{split}.goal_xy"].numpy()[rows], maze, grid)
+        if state[..., :2].min() < 0 or state[..., :2].max() > 1:
+            raise ValueError(f"{raw_path}: key {split}.state leaves the {grid}x{grid} grid")
         arrays = {
-            "pos": pos.astype(np.float32),
+            "state": state,
             "occ": occ[maze_id],
             "sdf": sdf[maze_id],
-            "start_goal": np.concatenate([pos[:, 0], pos[:, -1]], axis=1).astype(np.float32),
+            "start_goal": np.concatenate([state[:, 0], goal], axis=1).astype(np.float32),
             "maze_id": maze_id.astype(np.int64),
+            "plan_dt": np.full(len(state), meta["stride"] * DT, dtype=np.float32),
         }
         paths = write_shards(out_dir, arrays, shard_size)
-        log.info("%s: %d samples in %d shards -> %s", split, len(pos), len(paths), out_dir)
+        log.info("%s: %d samples in %d shards -> %s", split, len(state), len(paths), out_dir)

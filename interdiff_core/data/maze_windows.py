@@ -1,0 +1,54 @@
+"""PointMaze trajectories as the models see them.
+
+A plan is T states at env steps 0, stride, 2·stride, …, so it covers (T − 1)·stride env steps.
+The simulator's state is (x, y, vx, vy) in gymnasium-robotics' centred, y-up frame; the models
+see it normalised on the padded occupancy grid of side G:
+
+    (row / G, col / G, v_row / VEL_SCALE, v_col / VEL_SCALE)
+
+with (row, col) continuous cell coordinates (cell (i, j) covers [i, i+1) x [j, j+1)), so a
+position p lies in occupancy cell floor(p · G). This module is the one place that converts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from interdiff_core.envs.pointmaze import grid_to_xy, vel_grid_to_xy, vel_xy_to_grid, xy_to_grid
+
+VEL_SCALE = 5.0  # PointMaze clips each velocity component to ±5 cells/s
+DT = 0.01  # seconds per env step (frame_skip 1)
+
+
+def to_model(state: np.ndarray, maze: str, grid: int) -> np.ndarray:
+    """World states [..., 4] (x, y, vx, vy) -> normalised model states [..., 4]."""
+    state = np.asarray(state, dtype=np.float64)
+    rc = xy_to_grid(maze, state[..., :2]) / grid
+    v = vel_xy_to_grid(state[..., 2:]) / VEL_SCALE
+    return np.concatenate([rc, v], axis=-1).astype(np.float32)
+
+
+def to_world(state: np.ndarray, maze: str, grid: int) -> np.ndarray:
+    """Normalised model states [..., 4] -> world states (x, y, vx, vy) [..., 4]."""
+    state = np.asarray(state, dtype=np.float64)
+    xy = grid_to_xy(maze, state[..., :2] * grid)
+    v = vel_grid_to_xy(state[..., 2:] * VEL_SCALE)
+    return np.concatenate([xy, v], axis=-1).astype(np.float32)
+
+
+def goal_to_model(goal_xy: np.ndarray, maze: str, grid: int) -> np.ndarray:
+    """World goal positions [..., 2] -> normalised (row / G, col / G)."""
+    return (xy_to_grid(maze, np.asarray(goal_xy, dtype=np.float64)) / grid).astype(np.float32)
+
+
+def cut_windows(obs: np.ndarray, T: int, stride: int, n: int, rng: np.random.Generator):
+    """n windows of T states, `stride` env steps apart, at uniformly drawn offsets of one
+    stream `obs` [N, 4] -> [n, T, 4]. The window's last position is its goal (as Diffuser)."""
+    span = (T - 1) * stride
+    if len(obs) <= span:
+        raise ValueError(
+            f"a stream of {len(obs)} steps is shorter than one window of T={T} states "
+            f"x stride {stride} = {span + 1} steps (data.stream_steps / data.horizon)"
+        )
+    starts = np.sort(rng.integers(0, len(obs) - span, size=n))
+    return obs[starts[:, None] + stride * np.arange(T)[None, :]].astype(np.float32)

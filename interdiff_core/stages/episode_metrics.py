@@ -1,0 +1,124 @@
+"""episode_metrics: executed episodes -> scores as the maze-planning literature reports them.
+
+Per split, maze and method: the sparse return (steps within the reward radius), the D4RL
+normalised score (radius 0.5, D4RL's reference returns), the score normalised by references
+computed here on the same episodes (random policy and the noise-free expert, radius 0.45 as
+Minari), success, each with its standard error over episodes; paired bootstrap intervals for
+two-phase minus the teacher and two-phase minus interpolation only; the settings chosen on val.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from interdiff_core.envs.pointmaze import D4RL_REF
+from interdiff_core.io import atomic_path, load_tensors
+from interdiff_core.metrics.episodes import normalised_score, returns, success
+
+log = logging.getLogger(__name__)
+D4RL_RADIUS, OWN_RADIUS = 0.5, 0.45
+# Published normalised scores (D4RL references) of open-loop plans tracked by a PD controller
+LITERATURE = {
+    "Diffuser (Janner et al. 2022)": {"umaze": 113.9, "medium": 121.5, "large": 123.0},
+    "Hierarchical Diffuser (Chen et al. 2024)": {"umaze": 128.4, "medium": 135.6, "large": 155.8},
+}
+
+
+def _se(x: np.ndarray) -> float:
+    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+
+
+def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> dict:
+    """Per-episode values of one method on one maze's episodes."""
+    lo, hi = D4RL_REF[maze]
+    return {
+        "return": returns(dist, D4RL_RADIUS),
+        "score_d4rl": normalised_score(returns(dist, D4RL_RADIUS), lo, hi),
+        "score": normalised_score(returns(dist, OWN_RADIUS), *ref_own),
+        "success": success(dist, OWN_RADIUS).astype(np.float64),
+    }
+
+
+def bootstrap_diff(a: np.ndarray, b: np.ndarray, n_boot: int, seed: int) -> tuple:
+    """Mean of a − b over paired episodes and its 95 % percentile bootstrap interval."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    return float(d.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def split_values(episodes_path) -> tuple[dict, dict]:
+    """{(maze, method): per-episode values} for one split, and the split's meta."""
+    t, meta = load_tensors(episodes_path)
+    maze_id = t["maze_id"].numpy()
+    values = {}
+    for m, maze in enumerate(meta["mazes"]):
+        rows = maze_id == m
+        if not rows.any():
+            continue
+        steps = np.isfinite(t["expert.dist"].numpy()[rows]).sum(axis=1).max()
+        dist = {k: t[f"{k}.dist"].numpy()[rows][:, :steps] for k in meta["methods"]}
+        ref_own = (
+            float(returns(dist["random"], OWN_RADIUS).mean()),
+            float(returns(dist["expert"], OWN_RADIUS).mean()),
+        )
+        for method in meta["methods"]:
+            values[(maze, method)] = per_episode(dist[method], maze, ref_own)
+    return values, meta
+
+
+def _cost(meta: dict) -> dict:
+    return {f"{r['method']}@{r['steps']}": (r["nfe"], r["tokens"]) for r in meta["rows"]}
+
+
+def best_on_val(values: dict, method: str) -> str:
+    """The step count of `method` with the best mean D4RL score on val, over every maze."""
+    keys = sorted({k for (_, k) in values if k.startswith(f"{method}@")})
+    means = {k: np.mean([v["score_d4rl"].mean() for (_, kk), v in values.items() if kk == k])
+             for k in keys}  # fmt: skip
+    return max(keys, key=lambda k: (means[k], -int(k.split("@")[1])))
+
+
+def episode_metrics(episodes: dict[str, str], out_csv, paired_csv, n_boot: int, seed: int):
+    rows, paired = [], []
+    per_split = {split: split_values(path) for split, path in episodes.items()}
+    chosen = {m: best_on_val(per_split["val"][0], m) for m in ("teacher", "two_phase")}
+    log.info("chosen on val: %s", chosen)
+    for split, (values, meta) in per_split.items():
+        cost = _cost(meta)
+        for (maze, key), v in values.items():
+            method, _, steps = key.partition("@")
+            nfe, tokens = cost.get(key, (0, 0))
+            row = dict(split=split, maze=maze, method=method, steps=int(steps or 0))
+            row.update(episodes=len(v["return"]), ret=float(v["return"].mean()))
+            for name in ("score_d4rl", "score", "success"):
+                row[name] = float(v[name].mean())
+                row[f"{name}_se"] = _se(v[name])
+            row.update(nfe=nfe, tokens=tokens, chosen_on_val=key in chosen.values())
+            rows.append(row)
+        mazes = sorted({maze for maze, _ in values})
+        for maze in mazes:
+            for key_a in sorted(k for (mz, k) in values if mz == maze and "@" in k):
+                method = key_a.split("@")[0]
+                if method not in ("two_phase", "interp_only"):
+                    continue
+                baselines = [chosen["teacher"]]
+                if method == "two_phase":
+                    baselines.append(key_a.replace("two_phase", "interp_only"))
+                for key_b in baselines:
+                    a, b = values[(maze, key_a)]["score_d4rl"], values[(maze, key_b)]["score_d4rl"]
+                    diff, lo, hi = bootstrap_diff(a, b, n_boot, seed)
+                    paired.append(
+                        dict(
+                            split=split, maze=maze, a=key_a, b=key_b, diff=diff, ci_lo=lo, ci_hi=hi
+                        )
+                    )
+    table = pd.DataFrame(rows)
+    log.info("executed:\n%s", table.to_string(index=False))
+    for df, path in ((table, out_csv), (pd.DataFrame(paired), paired_csv)):
+        with atomic_path(path) as tmp:
+            df.to_csv(tmp, index=False, float_format="%.6g")
+    return table
