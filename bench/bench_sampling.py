@@ -1,4 +1,4 @@
-"""Two-phase sampling against the teacher at equal quality: the compute ratio.
+"""Planning time per plan, two-phase against the teacher at equal quality: the compute ratio.
 
 Runs both samplers side by side in this one process, on the test split of a finished pipeline
 (`snakemake` first), and for each two-phase setting finds the cheapest teacher step count whose
@@ -32,7 +32,7 @@ from interdiff_core.sample.two_phase import (
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="results/default")
-    ap.add_argument("--metric", default="mse", choices=["mse", "collision_rate", "goal_distance"])
+    ap.add_argument("--metric", default="mse", choices=["mse", "wall_crossing"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--phase2-noise", default="none", choices=["none", "level"])
@@ -52,8 +52,7 @@ def main() -> None:
     c = phase2.cond.n_tokens  # the two-phase models' conditioning prefix
 
     def quality(traj) -> float:
-        return summarize(traj.numpy(), data.x.numpy(), data.occ.numpy(),
-                         data.start_goal.numpy())[args.metric]  # fmt: skip
+        return summarize(traj.numpy(), data.x.numpy(), data.occ.numpy())[args.metric]
 
     def gen():
         return torch.Generator().manual_seed(0)
@@ -74,11 +73,11 @@ def main() -> None:
 
     print(f"test samples: {n}, T = {T}, metric: {args.metric} (lower is better), "
           f"threads = {args.threads}, best of {args.repeats}")  # fmt: skip
-    print(f"{'sampler':>18} {args.metric:>10} {'ms/sample':>10} {'tokens':>7} {'NFE':>4}")
+    print(f"{'sampler':>18} {args.metric:>10} {'ms/plan':>10} {'tokens':>7} {'NFE':>4}")
     for steps, q, sec, tok, nfe in teacher_rows:
         print(f"{'teacher@' + str(steps):>18} {q:10.5f} {1e3 * sec / n:10.3f} {tok:7d} {nfe:4d}")
     print()
-    print(f"{'two-phase':>18} {args.metric:>10} {'ms/sample':>10} {'tokens':>7} {'NFE':>4}"
+    print(f"{'two-phase':>18} {args.metric:>10} {'ms/plan':>10} {'tokens':>7} {'NFE':>4}"
           f"   matching teacher    time ratio  token ratio  NFE ratio")  # fmt: skip
     for steps in [2**i for i in range(k_phase1)]:
         sec, traj = best_time(lambda s=steps: two_phase(s), args.repeats)

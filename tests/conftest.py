@@ -46,19 +46,22 @@ def edit_config(wd: Path, section: str, key: str, value) -> None:
 
 
 def write_maze_shards(shard_dir: Path, n: int = 24, T: int = 8, G: int = 6) -> dict:
-    """Shards in the tokenized maze2d format (straight lines in an empty room); returns the
-    arrays written, for tests that edit and rewrite them."""
+    """Shards in the tokenized maze2d format (constant-velocity lines in an empty room); returns
+    the arrays written, for tests that edit and rewrite them."""
     from interdiff_core.data.shards import write_shards
 
     rng = np.random.default_rng(0)
     start, goal = rng.random((n, 1, 2)), rng.random((n, 1, 2))
-    pos = (start + (goal - start) * np.linspace(0, 1, T)[None, :, None]).astype(np.float32)
+    pos = start + (goal - start) * np.linspace(0, 1, T)[None, :, None]
+    vel = np.broadcast_to((goal - start) / 2.0, pos.shape)
+    state = np.concatenate([pos, vel], axis=-1).astype(np.float32)
     arrays = {
-        "pos": pos,
+        "state": state,
         "occ": np.zeros((n, G, G), np.float32),
         "sdf": np.ones((n, G, G), np.float32),
-        "start_goal": np.concatenate([pos[:, 0], pos[:, -1]], axis=1),
+        "start_goal": np.concatenate([state[:, 0], state[:, -1, :2]], axis=1),
         "maze_id": np.zeros(n, np.int64),
+        "plan_dt": np.full(n, 0.04, np.float32),
     }
     write_shards(shard_dir, arrays, shard_size=max(1, n // 2))
     return arrays

@@ -14,6 +14,7 @@ import torch
 from conftest import copy_workflow, edit_config, snakemake, snakemake_cmd
 
 from interdiff_core.config import canonical
+from interdiff_core.data.maze_dataset import shard_spec
 from interdiff_core.data.shards import read_shards, write_shards
 from interdiff_core.io import load_checkpoint
 from interdiff_core.stages.train_teacher import train_teacher
@@ -96,12 +97,10 @@ def test_skipped_test_samples_are_logged_and_counted_in_the_metrics(finished, tm
     shutil.copytree(finished / ".snakemake", wd / ".snakemake", dirs_exist_ok=True)
     res = wd / "results" / "micro"
     test_dir = res / "shards" / "test"
-    spec = {"pos": (None, 2), "occ": (None, None), "sdf": (None, None), "start_goal": (4,),
-            "maze_id": ()}  # fmt: skip
-    arrays, _ = read_shards(test_dir, spec)
-    arrays["pos"][3, 2] = np.nan
+    arrays, _ = read_shards(test_dir, shard_spec())
+    arrays["state"][3, 2] = np.nan
     old = test_dir.stat().st_mtime_ns
-    write_shards(test_dir, arrays, shard_size=len(arrays["pos"]))
+    write_shards(test_dir, arrays, shard_size=len(arrays["state"]))
     for path in [test_dir, *test_dir.iterdir()]:  # so that only `sample` (forced) reruns
         os.utime(path, ns=(old, old))
     # only the evaluation reruns (mtime triggers: the models stay, though params change below)
@@ -109,14 +108,15 @@ def test_skipped_test_samples_are_logged_and_counted_in_the_metrics(finished, tm
 
     failed = snakemake(wd, *evaluate, check=False)
     assert failed.returncode != 0
-    sample_log = (res / "logs" / "sample.log").read_text()
-    assert "shard-000000.tar sample 00000003: key 'pos' contains NaN or Inf" in sample_log
+    sample_log = (res / "logs" / "sample_test.log").read_text()
+    assert "shard-000000.tar sample 00000003: key 'state' contains NaN or Inf" in sample_log
 
     edit_config(wd, "data", "on_bad_sample", "skip")
     snakemake(wd, *evaluate)
-    sample_log = (res / "logs" / "sample.log").read_text()
-    assert "sample 00000003: key 'pos' contains NaN" in sample_log  # each one named
+    sample_log = (res / "logs" / "sample_test.log").read_text()
+    assert "sample 00000003: key 'state' contains NaN" in sample_log  # each one named
     assert "skipped 1 bad samples (data.on_bad_sample = skip)" in sample_log
     table = pd.read_csv(res / "eval" / "metrics.csv")
-    assert (table.skipped_test == 1).all() and (table.skipped_train == 0).all()
+    test = table[table.split == "test"]
+    assert (test.skipped_test == 1).all() and (table.skipped_train == 0).all()
     assert "bad samples were skipped" in (res / "logs" / "metrics.log").read_text()

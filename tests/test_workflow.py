@@ -1,6 +1,7 @@
 """Snakemake on the micro config: the whole DAG, caching, per-stage reruns (determinism, kill
 and resume, locks: test_faults_workflow.py)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -9,21 +10,38 @@ from conftest import edit_config, planned_jobs, snakemake, stage_on_meta
 from interdiff_core.io import load_checkpoint
 
 pytestmark = pytest.mark.workflow
-PHASE2_AND_AFTER = {"train_phase2", "sample", "metrics", "plots", "all"}
+PHASE2_AND_AFTER = {
+    "train_phase2",
+    "sample",
+    "metrics",
+    "plots",
+    "execute",
+    "episode_metrics",
+    "plots_executed",
+    "all",
+}
 METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase"}
 
 
 def test_whole_dag_produces_metrics_plots_and_logs(finished):
     res = finished / "results" / "micro"
     table = pd.read_csv(res / "eval" / "metrics.csv")
-    assert set(table.method) == METHODS
-    assert table[["collision_rate", "goal_distance", "mse", "smoothness"]].notna().all().all()
+    assert set(table.method) == METHODS and set(table.split) == {"val", "test"}
+    assert table[["wall_crossing", "mse", "smoothness_ratio"]].notna().all().all()
+    executed = pd.read_csv(res / "eval" / "episodes.csv")
+    assert set(executed.method) == METHODS | {"expert", "tracked_reference", "random"}
+    assert set(executed.split) == {"val", "test"} and (executed.episodes == 4).all()
+    expert = executed[executed.method == "expert"]
+    assert (expert.success == 1).all() and np.allclose(expert.score, 100)  # its own reference
+    assert executed.chosen_on_val.sum() == 2 * 2  # teacher and two-phase, once per split
+    paired = pd.read_csv(res / "eval" / "paired.csv")
+    assert (paired.ci_lo <= paired["diff"]).all() and (paired["diff"] <= paired.ci_hi).all()
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
     selector = pd.read_csv(res / "eval" / "selector.csv")
     assert set(selector.method) == {"selector", "uniform", "best_fixed"}
-    for name in ("frontier", "trajectories", "keyframes", "losses"):
+    for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
-    for rule in ("prepare_data", "train_teacher", "train_phase2", "sample", "metrics"):
+    for rule in ("prepare_data", "train_teacher", "train_phase2", "sample_test", "execute_test"):
         assert (res / "logs" / f"{rule}.log").exists()
     _, extra, meta = load_checkpoint(res / "models" / "phase2.safetensors")
     assert meta["stage"] == "train_phase2" and len(meta["code"]) == 16
