@@ -3,6 +3,7 @@ from snakemake.utils import min_version, validate
 from interdiff_core.cluster import slurm_resources
 from interdiff_core.config import canonical, check_config
 from interdiff_core.digest import stage_digest
+from interdiff_core.variants import owner, variant_configs
 
 min_version("9.0")
 
@@ -11,12 +12,13 @@ configfile: "config.yaml"
 
 
 validate(config, "config.schema.yaml")
-check_config(config)
+for variant in variant_configs(config).values():  # every variant is a whole valid config
+    validate(variant, "config.schema.yaml")
+    check_config(variant)
 C = canonical(config)  # rules read C: params then compare equal whatever the key order
 
 R = C["run"]["results"]
-SEED = C["run"]["seed"]
-LEVELS = C["dp"]["levels"]
+SEED = C["run"]["seed"]  # the data's seed; training seeds are run.seeds (wildcard {seed})
 CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
 
 
@@ -24,6 +26,9 @@ DOMAIN = C["data"]["domain"]
 
 
 report: "rules/captions/workflow.rst"
+
+
+include: "rules/common.smk"
 
 
 if DOMAIN == "video":
@@ -55,8 +60,6 @@ else:
 rule all:
     default_target: True
     input:
-        f"{R}/eval/metrics.csv",
-        f"{R}/eval/selector.csv",
-        f"{R}/plots/frontier.png",
-        rules.plots.output,
-        DOMAIN_TARGETS,
+        run_targets([f"{RUN}/eval/metrics.csv", *rules.plots.output, *DOMAIN_TARGETS]),
+        run_targets(rules.train_selector.output.table, stage="train_selector"),
+        SUMMARY_TARGETS,

@@ -5,14 +5,14 @@ wildcard_constraints:
 rule sample:
     input:
         split=f"{R}/shards/{{split}}",
-        teacher=rules.train_teacher.output.model,
-        selector=rules.train_selector.output.model,
-        phase1=rules.train_phase1.output.model,
-        phase2=rules.train_phase2.output.model,
+        teacher=owned("train_teacher", "model"),
+        selector=owned("train_selector", "model"),
+        phase1=owned("train_phase1", "model"),
+        phase2=owned("train_phase2", "model"),
     output:
-        samples=f"{R}/samples/{{split}}.safetensors",
+        samples=f"{RUN}/samples/{{split}}.safetensors",
     log:
-        f"{R}/logs/sample_{{split}}.log",
+        f"{RUN}/logs/sample_{{split}}.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -21,8 +21,8 @@ rule sample:
         mem_mb=4000,
         runtime=30,
     params:
-        cfg=C["sample"],
-        seed=SEED,
+        cfg=section("sample"),
+        seed=TRAIN_SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("sample"),
     script:

@@ -1,13 +1,13 @@
 # Metrics and figures of the maze2d domain: plans scored as plans (metrics), then executed in
 # MuJoCo PointMaze (execute) and scored as the literature scores them (episode_metrics).
 DOMAIN_TARGETS = [
-    f"{R}/eval/episodes.csv",
-    f"{R}/plots/executed.png",
+    f"{RUN}/eval/episodes.csv",
+    f"{RUN}/plots/executed.png",
 ]
 
 
 def samples_of(wildcards=None):
-    return {split: f"{R}/samples/{split}.safetensors" for split in ("val", "test")}
+    return {split: f"{RUN}/samples/{split}.safetensors" for split in ("val", "test")}
 
 
 rule metrics:
@@ -15,13 +15,13 @@ rule metrics:
         unpack(samples_of),
     output:
         table=report(
-            f"{R}/eval/metrics.csv",
+            f"{RUN}/eval/metrics.csv",
             caption="captions/metrics.rst",
             category="Metrics",
         ),
-        timing=f"{R}/eval/timing.csv",
+        timing=f"{RUN}/eval/timing.csv",
     log:
-        f"{R}/logs/metrics.log",
+        f"{RUN}/logs/metrics.log",
     conda:
         CONDA_ENV
     resources:
@@ -36,12 +36,12 @@ rule metrics:
 
 rule execute:
     input:
-        samples=rules.sample.output.samples,
+        samples=owned("sample", "samples"),
         raw=rules.prepare_data.output.raw,
     output:
-        episodes=f"{R}/episodes/{{split}}.safetensors",
+        episodes=f"{RUN}/episodes/{{split}}.safetensors",
     log:
-        f"{R}/logs/execute_{{split}}.log",
+        f"{RUN}/logs/execute_{{split}}.log",
     conda:
         CONDA_ENV
     resources:
@@ -49,7 +49,7 @@ rule execute:
         mem_mb=2000,
         runtime=60,
     params:
-        seed=SEED,
+        seed=TRAIN_SEED,
         code=stage_digest("execute"),
     script:
         "../workflow_scripts/execute.py"
@@ -57,21 +57,21 @@ rule execute:
 
 rule episode_metrics:
     input:
-        val=f"{R}/episodes/val.safetensors",
-        test=f"{R}/episodes/test.safetensors",
+        val=f"{RUN}/episodes/val.safetensors",
+        test=f"{RUN}/episodes/test.safetensors",
     output:
         table=report(
-            f"{R}/eval/episodes.csv",
+            f"{RUN}/eval/episodes.csv",
             caption="captions/episodes.rst",
             category="Metrics",
         ),
         paired=report(
-            f"{R}/eval/paired.csv",
+            f"{RUN}/eval/paired.csv",
             caption="captions/paired.rst",
             category="Metrics",
         ),
     log:
-        f"{R}/logs/episode_metrics.log",
+        f"{RUN}/logs/episode_metrics.log",
     conda:
         CONDA_ENV
     resources:
@@ -79,8 +79,8 @@ rule episode_metrics:
         mem_mb=2000,
         runtime=10,
     params:
-        cfg=C["evaluate"],
-        seed=SEED,
+        cfg=section("evaluate"),
+        seed=TRAIN_SEED,
         code=stage_digest("episode_metrics"),
     script:
         "../workflow_scripts/episode_metrics.py"
@@ -88,37 +88,37 @@ rule episode_metrics:
 
 rule plots:
     input:
-        samples=f"{R}/samples/test.safetensors",
-        table=rules.metrics.output.table,
-        labels=rules.dp_labels.output.labels,
-        teacher=rules.train_teacher.output.model,
-        dphi=rules.train_dphi.output.model,
-        selector=rules.train_selector.output.model,
-        phase1=rules.train_phase1.output.model,
-        phase2=rules.train_phase2.output.model,
+        samples=f"{RUN}/samples/test.safetensors",
+        table=owned("metrics", "table"),
+        labels=owned("dp_labels", "labels"),
+        teacher=owned("train_teacher", "model"),
+        dphi=owned("train_dphi", "model"),
+        selector=owned("train_selector", "model"),
+        phase1=owned("train_phase1", "model"),
+        phase2=owned("train_phase2", "model"),
     output:
         frontier=report(
-            f"{R}/plots/frontier.png",
+            f"{RUN}/plots/frontier.png",
             caption="captions/frontier.rst",
             category="Plots",
         ),
         trajectories=report(
-            f"{R}/plots/trajectories.png",
+            f"{RUN}/plots/trajectories.png",
             caption="captions/trajectories.rst",
             category="Plots",
         ),
         keyframes=report(
-            f"{R}/plots/keyframes.png",
+            f"{RUN}/plots/keyframes.png",
             caption="captions/keyframes.rst",
             category="Keyframe selection",
         ),
         losses=report(
-            f"{R}/plots/losses.png",
+            f"{RUN}/plots/losses.png",
             caption="captions/losses.rst",
             category="Training",
         ),
     log:
-        f"{R}/logs/plots.log",
+        f"{RUN}/logs/plots.log",
     conda:
         CONDA_ENV
     resources:
@@ -126,7 +126,7 @@ rule plots:
         mem_mb=2000,
         runtime=10,
     params:
-        cfg=C["metrics"],
+        cfg=section("metrics"),
         code=stage_digest("plots"),
     script:
         "../workflow_scripts/plots.py"
@@ -134,27 +134,27 @@ rule plots:
 
 rule plots_executed:
     input:
-        table=rules.episode_metrics.output.table,
-        timing=rules.metrics.output.timing,
-        episodes=f"{R}/episodes/test.safetensors",
+        table=owned("episode_metrics", "table"),
+        timing=owned("metrics", "timing"),
+        episodes=f"{RUN}/episodes/test.safetensors",
     output:
         executed=report(
-            f"{R}/plots/executed.png",
+            f"{RUN}/plots/executed.png",
             caption="captions/executed.rst",
             category="Plots",
         ),
         rollouts=report(
-            f"{R}/plots/executed_trajectories.png",
+            f"{RUN}/plots/executed_trajectories.png",
             caption="captions/executed_trajectories.rst",
             category="Plots",
         ),
         literature=report(
-            f"{R}/eval/literature.csv",
+            f"{RUN}/eval/literature.csv",
             caption="captions/literature.rst",
             category="Metrics",
         ),
     log:
-        f"{R}/logs/plots_executed.log",
+        f"{RUN}/logs/plots_executed.log",
     conda:
         CONDA_ENV
     resources:
@@ -162,7 +162,35 @@ rule plots_executed:
         mem_mb=2000,
         runtime=10,
     params:
-        cfg=C["metrics"],
+        cfg=section("metrics"),
         code=stage_digest("plots_executed"),
     script:
         "../workflow_scripts/plots_executed.py"
+
+
+rule summarize_runs:
+    input:
+        tables=run_targets(rules.episode_metrics.output.table),
+    output:
+        table=report(
+            f"{R}/eval/summary.csv",
+            caption="captions/summary.rst",
+            category="Metrics",
+        ),
+    log:
+        f"{R}/logs/summarize_runs.log",
+    conda:
+        CONDA_ENV
+    resources:
+        **slurm_resources(C["run"]),
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=[(v, s) for v in sorted(VARIANTS) for s in SEEDS],
+        descs={v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS},
+        code=stage_digest("summarize_runs"),
+    script:
+        "../workflow_scripts/summarize_runs.py"
+
+
+SUMMARY_TARGETS = [rules.summarize_runs.output.table]

@@ -9,7 +9,8 @@ PLOT_OUTPUTS = {
     "losses": ("captions/losses.rst", "Training"),
     "rollout": ("captions/rollout.rst", "Plots"),
 }
-DOMAIN_TARGETS = [f"{R}/eval/interpolator.csv", f"{R}/eval/rollout.json"]
+DOMAIN_TARGETS = [f"{RUN}/eval/interpolator.csv", f"{RUN}/eval/rollout.json"]
+SUMMARY_TARGETS = []
 INTERP_TRAIN = (
     "model",
     "max_gap",
@@ -25,9 +26,9 @@ rule train_interpolator:
     input:
         train=rules.tokenize.output.train,
     output:
-        model=f"{R}/models/interpolator.safetensors",
+        model=f"{RUN}/models/interpolator.safetensors",
     log:
-        f"{R}/logs/train_interpolator.log",
+        f"{RUN}/logs/train_interpolator.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -37,9 +38,9 @@ rule train_interpolator:
         runtime=60,
     params:
         cfg={k: C["interpolator"][k] for k in INTERP_TRAIN},
-        seed=SEED,
+        seed=TRAIN_SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
-        ckpt_dir=f"{R}/checkpoints/interpolator",
+        ckpt_dir=f"{RUN}/checkpoints/interpolator",
         device=C["run"]["device"],
         code=stage_digest("train_interpolator"),
     script:
@@ -50,15 +51,15 @@ rule eval_interpolator:
     input:
         **tokenizer_input(),
         test=rules.tokenize.output.test,
-        model=rules.train_interpolator.output.model,
+        model=owned("train_interpolator", "model"),
     output:
         table=report(
-            f"{R}/eval/interpolator.csv",
+            f"{RUN}/eval/interpolator.csv",
             caption="captions/interpolator.rst",
             category="Metrics",
         ),
     log:
-        f"{R}/logs/eval_interpolator.log",
+        f"{RUN}/logs/eval_interpolator.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -69,7 +70,7 @@ rule eval_interpolator:
     params:
         cfg={k: C["interpolator"][k] for k in ("n_clips", "spacings")},
         tokenize=C["tokenize"],
-        seed=SEED,
+        seed=TRAIN_SEED,
         code=stage_digest("eval_interpolator"),
     script:
         "../workflow_scripts/eval_interpolator.py"
@@ -79,12 +80,12 @@ rule rollout:
     input:
         **tokenizer_input(),
         test=rules.tokenize.output.test,
-        teacher=rules.train_teacher.output.model,
+        teacher=owned("train_teacher", "model"),
     output:
-        summary=f"{R}/eval/rollout.json",
-        tensors=f"{R}/samples/rollout.safetensors",
+        summary=f"{RUN}/eval/rollout.json",
+        tensors=f"{RUN}/samples/rollout.safetensors",
     log:
-        f"{R}/logs/rollout.log",
+        f"{RUN}/logs/rollout.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -93,9 +94,9 @@ rule rollout:
         mem_mb=4000,
         runtime=30,
     params:
-        cfg=C["rollout"],
+        cfg=section("rollout"),
         tokenize=C["tokenize"],
-        seed=SEED,
+        seed=TRAIN_SEED,
         code=stage_digest("rollout"),
     script:
         "../workflow_scripts/rollout.py"
@@ -104,16 +105,16 @@ rule rollout:
 rule metrics:
     input:
         **decoder_inputs(),
-        samples=f"{R}/samples/test.safetensors",
+        samples=f"{RUN}/samples/test.safetensors",
     output:
         table=report(
-            f"{R}/eval/metrics.csv",
+            f"{RUN}/eval/metrics.csv",
             caption="captions/metrics_video.rst",
             category="Metrics",
         ),
-        timing=f"{R}/eval/timing.csv",
+        timing=f"{RUN}/eval/timing.csv",
     log:
-        f"{R}/logs/metrics.log",
+        f"{RUN}/logs/metrics.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -122,7 +123,7 @@ rule metrics:
         mem_mb=4000,
         runtime=10,
     params:
-        cfg=C["tokenize"],
+        cfg=section("tokenize"),
         code=stage_digest("metrics_video"),
     script:
         "../workflow_scripts/metrics_video.py"
@@ -131,22 +132,22 @@ rule metrics:
 rule plots:
     input:
         **tokenizer_input(),
-        samples=f"{R}/samples/test.safetensors",
-        table=rules.metrics.output.table,
-        labels=rules.dp_labels.output.labels,
-        teacher=rules.train_teacher.output.model,
-        dphi=rules.train_dphi.output.model,
-        selector=rules.train_selector.output.model,
-        phase1=rules.train_phase1.output.model,
-        phase2=rules.train_phase2.output.model,
-        rollout=rules.rollout.output.summary,
+        samples=f"{RUN}/samples/test.safetensors",
+        table=owned("metrics", "table"),
+        labels=owned("dp_labels", "labels"),
+        teacher=owned("train_teacher", "model"),
+        dphi=owned("train_dphi", "model"),
+        selector=owned("train_selector", "model"),
+        phase1=owned("train_phase1", "model"),
+        phase2=owned("train_phase2", "model"),
+        rollout=owned("rollout", "summary"),
     output:
         **{
-            name: report(f"{R}/plots/{name}.png", caption=caption, category=category)
+            name: report(f"{RUN}/plots/{name}.png", caption=caption, category=category)
             for name, (caption, category) in PLOT_OUTPUTS.items()
         },
     log:
-        f"{R}/logs/plots.log",
+        f"{RUN}/logs/plots.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -155,7 +156,7 @@ rule plots:
         mem_mb=4000,
         runtime=10,
     params:
-        cfg=C["metrics"],
+        cfg=section("metrics"),
         tokenize=C["tokenize"],
         code=stage_digest("plots_video"),
     script:

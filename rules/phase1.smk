@@ -1,12 +1,12 @@
 rule train_phase1:
     input:
         train=rules.tokenize.output.train,
-        labels=rules.dp_labels.output.labels,
-        selector=rules.train_selector.output.model,
+        labels=owned("dp_labels", "labels"),
+        selector=owned("train_selector", "model"),
     output:
-        model=f"{R}/models/phase1.safetensors",
+        model=f"{RUN}/models/phase1.safetensors",
     log:
-        f"{R}/logs/train_phase1.log",
+        f"{RUN}/logs/train_phase1.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -15,10 +15,10 @@ rule train_phase1:
         mem_mb=4000,
         runtime=120,
     params:
-        cfg=C["phase1"],
-        levels=LEVELS,
-        seed=SEED,
-        ckpt_dir=f"{R}/checkpoints/phase1",
+        cfg=section("phase1"),
+        levels=section("dp", "levels"),
+        seed=TRAIN_SEED,
+        ckpt_dir=f"{RUN}/checkpoints/phase1",
         device=C["run"]["device"],
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_phase1"),
@@ -29,12 +29,12 @@ rule train_phase1:
 rule anchor_precompute:
     input:
         train=rules.tokenize.output.train,
-        selector=rules.train_selector.output.model,
-        phase1=rules.train_phase1.output.model,
+        selector=owned("train_selector", "model"),
+        phase1=owned("train_phase1", "model"),
     output:
-        anchors=f"{R}/cache/anchors.safetensors",
+        anchors=f"{RUN}/cache/anchors.safetensors",
     log:
-        f"{R}/logs/anchor_precompute.log",
+        f"{RUN}/logs/anchor_precompute.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -43,9 +43,9 @@ rule anchor_precompute:
         mem_mb=4000,
         runtime=30,
     params:
-        cfg=C["phase1"],
-        levels=LEVELS,
-        seed=SEED,
+        cfg=section("phase1"),
+        levels=section("dp", "levels"),
+        seed=TRAIN_SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("anchor_precompute"),
     script:

@@ -1,11 +1,11 @@
 rule dphi_targets:
     input:
-        cache=rules.teacher_precompute.output.cache,
-        teacher=rules.train_teacher.output.model,
+        cache=owned("teacher_precompute", "cache"),
+        teacher=owned("train_teacher", "model"),
     output:
-        targets=f"{R}/cache/dphi_targets.safetensors",
+        targets=f"{RUN}/cache/dphi_targets.safetensors",
     log:
-        f"{R}/logs/dphi_targets.log",
+        f"{RUN}/logs/dphi_targets.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -14,8 +14,8 @@ rule dphi_targets:
         mem_mb=8000,
         runtime=30,
     params:
-        cfg=C["dphi"],
-        seed=SEED,
+        cfg=section("dphi"),
+        seed=TRAIN_SEED,
         code=stage_digest("dphi_targets"),
     script:
         "../workflow_scripts/dphi_targets.py"
@@ -23,11 +23,11 @@ rule dphi_targets:
 
 rule train_dphi:
     input:
-        targets=rules.dphi_targets.output.targets,
+        targets=owned("dphi_targets", "targets"),
     output:
-        model=f"{R}/models/dphi.safetensors",
+        model=f"{RUN}/models/dphi.safetensors",
     log:
-        f"{R}/logs/train_dphi.log",
+        f"{RUN}/logs/train_dphi.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -36,9 +36,9 @@ rule train_dphi:
         mem_mb=4000,
         runtime=60,
     params:
-        cfg=C["dphi"],
-        seed=SEED,
-        ckpt_dir=f"{R}/checkpoints/dphi",
+        cfg=section("dphi"),
+        seed=TRAIN_SEED,
+        ckpt_dir=f"{RUN}/checkpoints/dphi",
         device=C["run"]["device"],
         code=stage_digest("train_dphi"),
     script:
@@ -50,11 +50,11 @@ rule dp_labels:
         train=rules.tokenize.output.train,
         val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,
-        dphi=rules.train_dphi.output.model,
+        dphi=owned("train_dphi", "model"),
     output:
-        labels=f"{R}/cache/dp_labels.safetensors",
+        labels=f"{RUN}/cache/dp_labels.safetensors",
     log:
-        f"{R}/logs/dp_labels.log",
+        f"{RUN}/logs/dp_labels.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -63,7 +63,7 @@ rule dp_labels:
         mem_mb=4000,
         runtime=30,
     params:
-        cfg=C["dp"],
+        cfg=section("dp"),
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("dp_labels"),
     script:
@@ -74,16 +74,16 @@ rule train_selector:
     input:
         train=rules.tokenize.output.train,
         test=rules.tokenize.output.test,
-        labels=rules.dp_labels.output.labels,
+        labels=owned("dp_labels", "labels"),
     output:
-        model=f"{R}/models/selector.safetensors",
+        model=f"{RUN}/models/selector.safetensors",
         table=report(
-            f"{R}/eval/selector.csv",
+            f"{RUN}/eval/selector.csv",
             caption="captions/selector.rst",
             category="Keyframe selection",
         ),
     log:
-        f"{R}/logs/train_selector.log",
+        f"{RUN}/logs/train_selector.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -92,10 +92,10 @@ rule train_selector:
         mem_mb=4000,
         runtime=60,
     params:
-        cfg=C["selector"],
-        levels=LEVELS,
-        seed=SEED,
-        ckpt_dir=f"{R}/checkpoints/selector",
+        cfg=section("selector"),
+        levels=section("dp", "levels"),
+        seed=TRAIN_SEED,
+        ckpt_dir=f"{RUN}/checkpoints/selector",
         device=C["run"]["device"],
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("train_selector"),

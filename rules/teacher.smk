@@ -2,9 +2,9 @@ rule train_teacher:
     input:
         train=rules.tokenize.output.train,
     output:
-        model=f"{R}/models/teacher.safetensors",
+        model=f"{RUN}/models/teacher.safetensors",
     log:
-        f"{R}/logs/train_teacher.log",
+        f"{RUN}/logs/train_teacher.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -13,10 +13,10 @@ rule train_teacher:
         mem_mb=4000,
         runtime=120,
     params:
-        cfg=C["teacher"],
-        seed=SEED,
+        cfg=section("teacher"),
+        seed=TRAIN_SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
-        ckpt_dir=f"{R}/checkpoints/teacher",
+        ckpt_dir=f"{RUN}/checkpoints/teacher",
         device=C["run"]["device"],
         code=stage_digest("train_teacher"),
     script:
@@ -26,11 +26,11 @@ rule train_teacher:
 rule teacher_precompute:
     input:
         train=rules.tokenize.output.train,
-        teacher=rules.train_teacher.output.model,
+        teacher=owned("train_teacher", "model"),
     output:
-        cache=f"{R}/cache/teacher_predictions.safetensors",
+        cache=f"{RUN}/cache/teacher_predictions.safetensors",
     log:
-        f"{R}/logs/teacher_precompute.log",
+        f"{RUN}/logs/teacher_precompute.log",
     conda:
         CONDA_ENV
     threads: C["run"]["threads"]
@@ -39,8 +39,8 @@ rule teacher_precompute:
         mem_mb=4000,
         runtime=30,
     params:
-        cfg={k: C["dphi"][k] for k in ("subsample", "t_steps")},
-        seed=SEED,
+        cfg=section("dphi", ("subsample", "t_steps")),
+        seed=TRAIN_SEED,
         on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("teacher_precompute"),
     script:

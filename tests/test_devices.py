@@ -114,7 +114,7 @@ def test_micro_dag_trains_on_cuda(workflow_copy):
 
     edit_config(workflow_copy, "run", "device", "cuda")
     snakemake(workflow_copy)
-    res = workflow_copy / "results" / "micro"
+    res = workflow_copy / "results" / "micro" / "base" / "seed0"
     assert (res / "eval" / "metrics.csv").exists()
     for stage in ("teacher", "dphi", "selector", "phase1", "phase2"):
         log = (res / "logs" / f"train_{stage}.log").read_text()

@@ -28,7 +28,8 @@ def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_mo
     wd = workflow_copy
     edit_config(wd, "teacher", "steps", 150)
     edit_config(wd, "teacher", "checkpoint_every", 10)
-    res = wd / "results" / "micro"
+    data = wd / "results" / "micro"
+    res = data / "base" / "seed0"
     ckpts = res / "checkpoints" / "teacher"
     env = dict(os.environ, PYTHONPATH=str(wd))
     first = subprocess.Popen(
@@ -72,7 +73,7 @@ def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_mo
     torch.set_num_threads(2)
     try:
         out = tmp_path / "teacher.safetensors"
-        train_teacher(res / "shards" / "train", out, tmp_path / "ckpt", cfg, 0)
+        train_teacher(data / "shards" / "train", out, tmp_path / "ckpt", cfg, 0)
     finally:
         torch.set_num_threads(1)
     clean_state, clean_extra, _ = load_checkpoint(out)
@@ -84,8 +85,8 @@ def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_mo
 def test_same_config_and_seed_give_a_byte_identical_metrics_csv(finished, tmp_path):
     again = copy_workflow(tmp_path)
     snakemake(again, "--until", "metrics")
-    a = finished / "results" / "micro" / "eval"
-    b = again / "results" / "micro" / "eval"
+    a = finished / "results" / "micro" / "base" / "seed0" / "eval"
+    b = again / "results" / "micro" / "base" / "seed0" / "eval"
     assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
     timing = pd.read_csv(b / "timing.csv")  # wall time, which no rerun reproduces, lives apart
     assert (timing.seconds_per_sample > 0).all()
@@ -95,8 +96,8 @@ def test_skipped_test_samples_are_logged_and_counted_in_the_metrics(finished, tm
     wd = copy_workflow(tmp_path)
     shutil.copytree(finished / "results", wd / "results")
     shutil.copytree(finished / ".snakemake", wd / ".snakemake", dirs_exist_ok=True)
-    res = wd / "results" / "micro"
-    test_dir = res / "shards" / "test"
+    res = wd / "results" / "micro" / "base" / "seed0"
+    test_dir = wd / "results" / "micro" / "shards" / "test"
     arrays, _ = read_shards(test_dir, shard_spec())
     arrays["state"][3, 2] = np.nan
     old = test_dir.stat().st_mtime_ns

@@ -45,13 +45,14 @@ def test_a_bad_video_value_fails_before_any_job(tmp_path):
 def test_whole_video_dag_runs(tmp_path):
     wd = copy_workflow(tmp_path, "micro_video.yaml")
     snakemake(wd)
-    res = wd / "results" / "micro_video"
+    data = wd / "results" / "micro_video"
+    res = data / "base" / "seed0"
     table = pd.read_csv(res / "eval" / "metrics.csv")
     assert set(table.method) == {"teacher", "untrained", "hold_first_frame", "interp_only",
                                  "two_phase"}  # fmt: skip
     assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
-    tok = pd.read_csv(res / "eval" / "tokenizer.csv")
+    tok = pd.read_csv(data / "eval" / "tokenizer.csv")
     assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
     assert (tok.latent_shape == "4x4x4").all()
     interp = pd.read_csv(res / "eval" / "interpolator.csv")

@@ -24,7 +24,7 @@ METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase"}
 
 
 def test_whole_dag_produces_metrics_plots_and_logs(finished):
-    res = finished / "results" / "micro"
+    res = finished / "results" / "micro" / "base" / "seed0"
     table = pd.read_csv(res / "eval" / "metrics.csv")
     assert set(table.method) == METHODS and set(table.split) == {"val", "test"}
     assert table[["wall_crossing", "mse", "smoothness_ratio"]].notna().all().all()
@@ -41,8 +41,11 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert set(selector.method) == {"selector", "uniform", "best_fixed"}
     for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
-    for rule in ("prepare_data", "train_teacher", "train_phase2", "sample_test", "execute_test"):
+    assert (finished / "results" / "micro" / "logs" / "prepare_data.log").exists()
+    for rule in ("train_teacher", "train_phase2", "sample_test", "execute_test"):
         assert (res / "logs" / f"{rule}.log").exists()
+    summary = pd.read_csv(finished / "results" / "micro" / "eval" / "summary.csv")
+    assert {"teacher@val_choice", "two_phase@val_choice", "expert"} <= set(summary.method)
     _, extra, meta = load_checkpoint(res / "models" / "phase2.safetensors")
     assert meta["stage"] == "train_phase2" and len(meta["code"]) == 16
     assert meta["step"] == meta["config"]["steps"] == len(extra["loss_history"])
@@ -86,8 +89,9 @@ def test_every_maze_training_loss_runs_on_the_models_device(finished, policy):
     """Each training stage on the micro DAG's artifacts, its loss run with the model on the meta
     device (test_devices.py): batches, noise and indices follow the model to its device."""
     cfg = yaml.safe_load((finished / "micro.yaml").read_text())
-    res, levels = finished / "results" / "micro", cfg["dp"]["levels"]
-    shards, labels = res / "shards" / "train", res / "cache" / "dp_labels.safetensors"
+    res, levels = finished / "results" / "micro" / "base" / "seed0", cfg["dp"]["levels"]
+    shards = finished / "results" / "micro" / "shards" / "train"
+    labels = res / "cache" / "dp_labels.safetensors"
     selector, anchors = (
         res / "models" / "selector.safetensors",
         res / "cache" / "anchors.safetensors",

@@ -1,0 +1,47 @@
+# Variants and training seeds as wildcards (interdiff_core/variants.py): every trained artifact
+# lives under {R}/{variant}/seed{seed}/; a variant reads what it shares with base from base.
+VARIANTS = variant_configs(C)
+SEEDS = C["run"]["seeds"]
+RUN = f"{R}/{{variant}}/seed{{seed}}"
+
+
+wildcard_constraints:
+    variant="|".join(VARIANTS),
+    seed=r"\d+",
+
+
+def section(name, keys=None):
+    """Params: this job's variant's config section (or one key, or a tuple of keys, of it)."""
+
+    def of(wildcards):
+        cfg = VARIANTS[wildcards.variant][name]
+        if keys is None:
+            return cfg
+        if isinstance(keys, str):
+            return cfg[keys]
+        return {k: cfg[k] for k in keys}
+
+    return of
+
+
+def TRAIN_SEED(wildcards):
+    return int(wildcards.seed)
+
+
+def owned(rule_name, key):
+    """Input: `rule_name`'s output `key` for this job's seed, from the variant that owns it."""
+    pattern = getattr(rules, rule_name).output[key]
+
+    def path(wildcards):
+        values = dict(wildcards.items())
+        values["variant"] = owner(VARIANTS, wildcards.variant, rule_name)
+        return expand(pattern, **values)[0]
+
+    return path
+
+
+def run_targets(patterns, stage=None):
+    """Every (variant, seed) instance of some {RUN} paths; with `stage`, each variant's
+    instance is the one it reads (base's where it shares the stage's artifact)."""
+    variants = sorted({owner(VARIANTS, v, stage) if stage else v for v in VARIANTS})
+    return expand(patterns, variant=variants, seed=SEEDS)

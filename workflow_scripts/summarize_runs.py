@@ -1,0 +1,7 @@
+from interdiff_core.runtime import setup
+from interdiff_core.stages.summarize_runs import summarize_runs
+
+setup(snakemake.log[0], snakemake.threads)
+runs = snakemake.params.runs  # (variant, seed) of each input, in input order
+tables = {(v, s): path for (v, s), path in zip(runs, snakemake.input.tables)}
+summarize_runs(tables, snakemake.params.descs, snakemake.output.table)
