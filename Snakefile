@@ -12,13 +12,17 @@ configfile: "config.yaml"
 
 
 validate(config, "config.schema.yaml")
-for variant in variant_configs(config).values():  # every variant is a whole valid config
+for variant in variant_configs(
+    config
+).values():  # every variant is a whole valid config
     validate(variant, "config.schema.yaml")
     check_config(variant)
 C = canonical(config)  # rules read C: params then compare equal whatever the key order
 
 R = C["run"]["results"]
-SEED = C["run"]["seed"]  # the data's seed; training seeds are run.seeds (wildcard {seed})
+SEED = C["run"][
+    "seed"
+]  # the data's seed; training seeds are run.seeds (wildcard {seed})
 CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
 
 

@@ -187,7 +187,9 @@ rule summarize_runs:
         runtime=10,
     params:
         runs=[(v, s) for v in sorted(VARIANTS) for s in SEEDS],
-        descs={v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS},
+        descs={
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
+        },
         code=stage_digest("summarize_runs"),
     script:
         "../workflow_scripts/summarize_runs.py"

@@ -65,6 +65,8 @@ def test_micro_pipeline_runs_through_the_slurm_profile(workflow_copy):
     submitted = {rule for rule in RULES if any(f"rule_{rule}" in c for c in calls)}
     assert submitted == RULES, calls
     assert all("-p debug" in c for c in calls), calls  # run.slurm.partition reached sbatch
-    _, extra, meta = load_checkpoint(workflow_copy / "results/micro/base/seed0/models/teacher.safetensors")
+    _, extra, meta = load_checkpoint(
+        workflow_copy / "results/micro/base/seed0/models/teacher.safetensors"
+    )
     assert meta["step"] == cfg["teacher"]["steps"] == len(extra["loss_history"])
     assert (workflow_copy / TARGET).exists()
