@@ -32,6 +32,7 @@ from interdiff_core.sample.two_phase import (
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="results/default")
+    ap.add_argument("--run", default="base/seed0", help="variant/seed folder of the models")
     ap.add_argument("--metric", default="mse", choices=["mse", "wall_crossing"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
@@ -41,10 +42,11 @@ def main() -> None:
     res = Path(args.results)
     data = load_split(res / "shards" / "test")
     cond, T, n = data.cond, data.T, len(data)
-    teacher, _ = load_teacher(res / "models" / "teacher.safetensors")
-    selector, _ = load_model(SequenceTransformer, res / "models" / "selector.safetensors")
-    phase1, _ = load_model(SequenceTransformer, res / "models" / "phase1.safetensors")
-    phase2, meta = load_model(SequenceTransformer, res / "models" / "phase2.safetensors")
+    models = res / args.run / "models"
+    teacher, _ = load_teacher(models / "teacher.safetensors")
+    selector, _ = load_model(SequenceTransformer, models / "selector.safetensors")
+    phase1, _ = load_model(SequenceTransformer, models / "phase1.safetensors")
+    phase2, meta = load_model(SequenceTransformer, models / "phase2.safetensors")
     levels = meta["levels"]
     sigmas = sampling_sigmas(meta["config"]["noise_sigma"], args.phase2_noise)
     k_teacher = teacher.config["n_steps"]

@@ -38,6 +38,10 @@ rule execute:
     input:
         samples=owned("sample", "samples"),
         raw=rules.prepare_data.output.raw,
+        teacher=owned("train_teacher", "model"),
+        selector=owned("train_selector", "model"),
+        phase1=owned("train_phase1", "model"),
+        phase2=owned("train_phase2", "model"),
     output:
         episodes=f"{RUN}/episodes/{{split}}.safetensors",
     log:
@@ -49,6 +53,8 @@ rule execute:
         mem_mb=2000,
         runtime=60,
     params:
+        replan_every=section("evaluate", "replan_every"),
+        sample=section("sample"),
         seed=TRAIN_SEED,
         code=stage_digest("execute"),
     script:

@@ -2,9 +2,11 @@
 
 One plan per episode, made at t = 0 from the first observation and the goal (rule `sample`,
 never re-sampled here), tracked open-loop by `a = (p[t+1] − xy) + (v[t+1] − v)`, the last
-planned state held after the plan ends. Beside the plans, three references run the same
-episodes: the noise-free waypoint expert that generated the data (closed loop), the tracker on
-the expert's reference plan (what the tracker alone loses), and a uniformly random policy.
+planned state held after the plan ends. With `replan_every = k > 0`, every method makes a new
+plan from the current observation every k env steps (the same planners as `sample`) and tracks
+it from there; the plan at t = 0 is still `sample`'s. Beside the plans, three references run
+the same episodes: the noise-free waypoint expert that generated the data (closed loop), the
+tracker on the expert's reference plan (what the tracker alone loses), a uniformly random policy.
 
 Records only (positions, distance to the goal per step); scoring is `episode_metrics`.
 """
@@ -16,25 +18,74 @@ import logging
 import numpy as np
 import torch
 
-from interdiff_core.data.maze_windows import to_world
+from interdiff_core.data.maze_dataset import MazeSplit
+from interdiff_core.data.maze_windows import DT, goal_to_model, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
 from interdiff_core.envs.pointmaze import EPISODE_STEPS, make_env
+from interdiff_core.envs.tracker import PlanFollower
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
+from interdiff_core.sample.planners import Models, build_planners
 
 log = logging.getLogger(__name__)
 REFERENCES = ("expert", "tracked_reference", "random")
 
 
-def _policy(method: str, plans: dict, i: int, maze: str, stride: int, seed: int):
+def _policy(method: str, plans: dict, i: int, maze: str, stride: int, seed: int, replan=None):
     if method == "expert":
         return expert_policy(maze, np.random.default_rng(seed), jitter=0.0)
     if method == "random":
         return random_policy(np.random.default_rng(seed))
-    return plan_policy(plans[method][i, :, :2], plans[method][i, :, 2:], stride)
+    if replan is None or method not in replan.planners:
+        return plan_policy(plans[method][i, :, :2], plans[method][i, :, 2:], stride)
+    return replan.policy(method, plans[method][i], i, maze, seed)
 
 
-def execute(samples_path, raw_path, split: str, out_path, seed: int) -> None:
+class Replanner:
+    """Policies that replan every k env steps from the current observation."""
+
+    def __init__(self, planners: list, samples: dict, k: int, stride: int):
+        self.planners = {p.key: p for p in planners}
+        self.samples, self.k, self.stride = samples, k, stride
+        self.grid = samples["occ"].shape[-1]
+
+    def _split(self, i: int, maze: str, xy, v, goal_xy, T: int):
+        """A one-episode split whose conditioning starts at the current state."""
+        state = to_model(np.concatenate([xy, v])[None], maze, self.grid)
+        start_goal = np.concatenate([state[0], goal_to_model(goal_xy, maze, self.grid)])
+        s = self.samples
+        return MazeSplit(
+            torch.zeros(1, T, 4),
+            s["occ"][i : i + 1],
+            s["sdf"][i : i + 1],
+            torch.from_numpy(start_goal)[None].float(),
+            s["maze_id"][i : i + 1],
+            torch.tensor([self.stride * DT]),
+        )
+
+    def policy(self, method: str, first_plan: np.ndarray, i: int, maze: str, seed: int):
+        planner, T = self.planners[method], first_plan.shape[0]
+        gen = torch.Generator().manual_seed(seed)
+        current = {
+            "t0": 0,
+            "follow": PlanFollower(first_plan[:, :2], first_plan[:, 2:], self.stride),
+        }
+
+        def act(t, xy, v, goal_xy):
+            if t > 0 and t % self.k == 0:
+                with torch.no_grad():
+                    plan = planner.plan(self._split(i, maze, xy, v, goal_xy, T), gen)[0].numpy()
+                world = to_world(plan, maze, self.grid)
+                current.update(t0=t, follow=PlanFollower(world[:, :2], world[:, 2:], self.stride))
+            return current["follow"].act(t - current["t0"], xy, v)
+
+        return act
+
+
+def execute(
+    samples_path, raw_path, split: str, out_path, seed: int, replan_every: int = 0, models=None
+) -> None:
+    """models: the model paths and `sample` config (`replan_every > 0` only)."""
     samples, meta = load_tensors(samples_path)
     raw, raw_meta = load_tensors(raw_path)
     mazes, stride, n = raw_meta["mazes"], raw_meta["stride"], meta["n"]
@@ -54,6 +105,13 @@ def execute(samples_path, raw_path, split: str, out_path, seed: int) -> None:
         plans[key] = world
     plans["tracked_reference"] = plans.pop("gt")
     methods = [*keys, *REFERENCES]
+    replan = None
+    if replan_every:
+        loaded = Models.load(*models["paths"], models["cfg"]["phase2_noise"])
+        cond_dim = samples["occ"][0].numel() * 2 + samples["start_goal"].shape[1]
+        T = samples["gt"].shape[1]
+        planners = build_planners(loaded, models["cfg"], T, cond_dim, "straight_line", seed)
+        replan = Replanner(planners, samples, replan_every, stride)
     n_steps = max(EPISODE_STEPS[mazes[m]] for m in set(maze_id.tolist()))
     dist = np.full((len(methods), n, n_steps), np.inf, dtype=np.float32)
     xy = np.full((len(methods), n, n_steps + 1, 2), np.nan, dtype=np.float32)
@@ -62,7 +120,7 @@ def execute(samples_path, raw_path, split: str, out_path, seed: int) -> None:
         maze = mazes[maze_id[i]]
         steps = EPISODE_STEPS[maze]
         for k, method in enumerate(methods):
-            policy = _policy(method, plans, i, maze, stride, seed * 100_003 + i)
+            policy = _policy(method, plans, i, maze, stride, seed * 100_003 + i, replan)
             rec = run_episode(envs[maze_id[i]], policy, steps, start_xy[i], goal_xy[i])
             dist[k, i, :steps] = rec["dist"]
             xy[k, i, : steps + 1] = rec["xy"]
@@ -77,6 +135,12 @@ def execute(samples_path, raw_path, split: str, out_path, seed: int) -> None:
     for key, world in plans.items():
         tensors[f"{key}.plan"] = torch.from_numpy(world)
     out_meta = stage_meta(
-        "execute", {}, split=split, methods=methods, rows=meta["rows"], mazes=mazes, n=n
+        "execute",
+        {"replan_every": replan_every},
+        split=split,
+        methods=methods,
+        rows=meta["rows"],
+        mazes=mazes,
+        n=n,
     )
     save_tensors(out_path, tensors, out_meta)
