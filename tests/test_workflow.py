@@ -4,6 +4,7 @@ and resume, locks: test_faults_workflow.py)."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import edit_config, planned_jobs, snakemake, stage_on_meta
 
@@ -107,3 +108,29 @@ def test_every_maze_training_loss_runs_on_the_models_device(finished, policy):
     )
     stage_on_meta("train_phase1", shards, labels, selector, "t", "ck", phase1, levels, 0)
     stage_on_meta("train_phase2", shards, labels, selector, anchors, "t", "ck", phase2, levels, 0)
+
+
+def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path):
+    """execute with replan_every: the same first plan (sample's), then plans made in the episode
+    by the same planners; the references do not plan and are unchanged."""
+    from interdiff_core.io import load_tensors
+    from interdiff_core.stages.execute import execute
+
+    cfg = yaml.safe_load((finished / "micro.yaml").read_text())
+    data = finished / "results" / "micro"
+    run = data / "base" / "seed0"
+    names = ("teacher", "selector", "phase1", "phase2")
+    models = {"paths": [run / "models" / f"{m}.safetensors" for m in names], "cfg": cfg["sample"]}
+    args = (run / "samples" / "val.safetensors", data / "data" / "raw.safetensors", "val")
+    execute(*args, tmp_path / "open.safetensors", 0)
+    execute(*args, tmp_path / "replan.safetensors", 0, replan_every=100, models=models)
+    (a, _), (b, meta) = (
+        load_tensors(tmp_path / "open.safetensors"),
+        load_tensors(tmp_path / "replan.safetensors"),
+    )
+    assert meta["config"]["replan_every"] == 100
+    for key in ("teacher@8", "two_phase@4"):
+        assert torch.equal(a[f"{key}.xy"][:, :101], b[f"{key}.xy"][:, :101])
+        assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
+    for key in ("expert", "random", "tracked_reference"):
+        assert torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
