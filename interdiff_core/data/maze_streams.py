@@ -13,6 +13,7 @@ D4RL/pointmaze episodes at `info['success']`.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
     for k in range(n_steps):
         out_obs[k], out_goal[k] = obs, goal
         xy, v = obs[:2], obs[2:]
-        if np.linalg.norm(xy - goal) <= pm.SUCCESS_RADIUS:
+        if math.hypot(*(xy - goal)) <= pm.SUCCESS_RADIUS:
             reached[k] = True
             goal = _sample_goal(maze, rng, free, xy)
             pm.set_goal(env, goal)
