@@ -22,7 +22,9 @@ import numpy as np
 
 from interdiff_core.envs import pointmaze as pm
 
-MINARI_MAX_JUMP = 0.5  # Minari's pointmaze check: no position jump above this within an episode
+# Minari's pointmaze check (minari-dataset-generation-scripts/checks/check_maze_dataset.py,
+# check_maze_reset_nonterminal): no achieved_goal jump above 0.5 within an episode.
+MINARI_MAX_JUMP = 0.5
 
 
 @dataclass
