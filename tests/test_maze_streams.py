@@ -62,6 +62,8 @@ def test_stream_is_seeded_and_deterministic():
     for k in ("obs", "goal", "reached"):
         assert np.array_equal(getattr(a, k), getattr(b, k)), k
     assert not np.array_equal(a.obs, c.obs)
+    prefix = ms.generate_stream("umaze", 250, seed=11)
+    assert np.array_equal(prefix.obs, a.obs[:250]) and np.array_equal(prefix.goal, a.goal[:250])
     quiet = ms.generate_stream("umaze", 600, seed=11, action_noise=0.0)
     assert not np.array_equal(a.obs, quiet.obs)
     with pytest.raises(ValueError, match="n_steps"):
