@@ -32,8 +32,7 @@ def test_env_map_equals_layout_and_physics(envs):
         assert env.spec.max_episode_steps == pm.EPISODE_STEPS[maze]
         assert u.point_env.dt == pytest.approx(pm.DT)
         assert np.allclose(env.action_space.low, -1) and np.allclose(env.action_space.high, 1)
-        for cell in [pm.EVAL_GOAL_CELL[maze]]:
-            assert not pm.walls(maze)[cell]
+        assert not pm.walls(maze)[pm.EVAL_GOAL_CELL[maze]]
     with pytest.raises(ValueError, match="unknown maze"):
         pm.make_env("nope", 10)
 
