@@ -10,14 +10,6 @@ TINY = np.array(
 )
 
 
-@pytest.fixture(scope="module")
-def splits():
-    counts = {"train": 120, "val": 20, "test": 30}
-    return maze2d.generate_split_data(
-        ["medium", "large"], counts, horizon=32, record_every=10, seed=7
-    )
-
-
 def test_parse_layout_shapes_and_errors():
     shapes = {name: maze2d.parse_layout(name).shape for name in maze2d.LAYOUTS}
     assert shapes == {"umaze": (5, 5), "medium": (8, 8), "large": (9, 12)}
@@ -62,85 +54,6 @@ def test_sdf_signs_and_values():
     assert sdf[1, 1] == pytest.approx(1 / 7)  # free, next to a wall
     assert sdf[0, 0] == pytest.approx(-2 / 7)  # corner wall, L1 distance 2 to (1, 1)
     assert sdf[2, 3] == pytest.approx(-1 / 7)  # interior wall between free cells
-
-
-def test_simulated_episodes_reach_goal_without_collisions():
-    walls = maze2d.parse_layout("medium")
-    rng = np.random.default_rng(0)
-    for start, goal in [((1, 1), (6, 6)), ((6, 1), (1, 6)), ((1, 5), (5, 4))]:
-        traj = maze2d.simulate_episode(walls, start, goal, rng, horizon=64)
-        assert traj is not None and traj.shape == (64, 2) and traj.dtype == np.float32
-        assert np.linalg.norm(traj[0] - (np.array(start) + 0.5)) < 0.2
-        assert np.linalg.norm(traj[-1] - (np.array(goal) + 0.5)) < 0.5
-        assert np.linalg.norm(np.diff(traj, axis=0), axis=1).max() < 1.0  # no teleporting
-        rate = metrics.collision_rate(traj[None] / 8, walls[None].astype(np.float32))
-        assert rate[0] == 0.0
-
-
-def test_episode_too_short_is_rejected():
-    walls = maze2d.parse_layout("medium")
-    rng = np.random.default_rng(0)
-    assert maze2d.simulate_episode(walls, (1, 1), (6, 6), rng, horizon=4, record_every=1) is None
-
-
-def test_split_data_contract(splits):
-    g = 12  # the large maze is 9 x 12
-    for name, n in {"train": 120, "val": 20, "test": 30}.items():
-        d = splits[name]
-        assert d["pos"].shape == (n, 32, 2) and d["pos"].dtype == np.float32
-        assert d["occ"].shape == d["sdf"].shape == (n, g, g)
-        assert d["occ"].dtype == d["sdf"].dtype == d["start_goal"].dtype == np.float32
-        assert d["maze_id"].dtype == d["cells"].dtype == np.int64 and d["cells"].shape == (n, 4)
-        assert (d["pos"] >= 0).all() and (d["pos"] <= 1).all()
-        assert (d["start_goal"] == np.concatenate([d["pos"][:, 0], d["pos"][:, -1]], 1)).all()
-        assert (np.floor(d["pos"][:, 0] * g) == d["cells"][:, :2]).all()
-        assert (np.floor(d["pos"][:, -1] * g) == d["cells"][:, 2:]).all()
-        assert (metrics.collision_rate(d["pos"], d["occ"]) == 0).all()
-        assert ((d["sdf"] < 0) == (d["occ"] == 1)).all()
-        for i, layout in enumerate(["medium", "large"]):
-            want = maze2d.pad_walls(maze2d.parse_layout(layout), g).astype(np.float32)
-            assert (d["occ"][d["maze_id"] == i] == want).all()
-    assert set(np.unique(splits["train"]["maze_id"])) == {0, 1}
-
-
-def test_splits_are_disjoint(splits):
-    def pairs(d, ordered=True):
-        out = set()
-        for m, (sr, sc, gr, gc) in zip(d["maze_id"].tolist(), d["cells"].tolist(), strict=True):
-            a, b = (sr, sc), (gr, gc)
-            out.add((m, a, b) if ordered else (m, *sorted([a, b])))
-        return out
-
-    for ordered in (True, False):
-        train, val, test = (pairs(splits[s], ordered) for s in ("train", "val", "test"))
-        assert not train & test and not train & val and not val & test
-    for name, d in splits.items():
-        for m, (sr, sc, gr, gc) in zip(d["maze_id"].tolist(), d["cells"].tolist(), strict=True):
-            layout = ["medium", "large"][m]
-            assert maze2d.split_of(layout, (sr, sc), (gr, gc), (0.8, 0.1, 0.1)) == name
-
-
-def test_generation_is_deterministic():
-    kw = dict(layouts=["umaze", "medium"], counts={"train": 30, "test": 5}, horizon=16)
-    a = maze2d.generate_split_data(**kw, record_every=20, seed=3)
-    b = maze2d.generate_split_data(**kw, record_every=20, seed=3)
-    c = maze2d.generate_split_data(**kw, record_every=20, seed=4)
-    for split in a:
-        for key in a[split]:
-            assert a[split][key].dtype == b[split][key].dtype
-            assert np.array_equal(a[split][key], b[split][key]), (split, key)
-    assert not np.array_equal(a["train"]["pos"], c["train"]["pos"])
-
-
-def test_generation_errors():
-    with pytest.raises(ValueError, match="unknown split"):
-        maze2d.generate_split_data(["umaze"], {"training": 1}, horizon=16, record_every=20)
-    with pytest.raises(ValueError, match="no valid start/goal"):
-        maze2d.generate_split_data(
-            ["umaze"], {"test": 1}, horizon=16, record_every=20, split_fractions=(1.0, 0.0, 0.0)
-        )
-    with pytest.raises(RuntimeError, match="gave up"):
-        maze2d.generate_split_data(["medium"], {"train": 5}, horizon=2, record_every=1)
 
 
 def test_metric_closed_forms():

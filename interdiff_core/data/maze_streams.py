@@ -13,6 +13,7 @@ D4RL/pointmaze episodes at `info['success']`.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,9 @@ import numpy as np
 
 from interdiff_core.envs import pointmaze as pm
 
-MINARI_MAX_JUMP = 0.5  # Minari's pointmaze check: no position jump above this within an episode
+# Minari's pointmaze check (minari-dataset-generation-scripts/checks/check_maze_dataset.py,
+# check_maze_reset_nonterminal): no achieved_goal jump above 0.5 within an episode.
+MINARI_MAX_JUMP = 0.5
 
 
 @dataclass
@@ -64,7 +67,9 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
     generate_maze2d_datasets.py: the controller clips, noise is added, the env clips; Minari
     adds the noise to the unclipped PD output). Start: a random free cell with the env's
     position noise; goal: a random free cell with noise, resampled when reached (distance <=
-    0.45, gymnasium-robotics' / Minari's radius). Seeded: the same seed gives identical arrays.
+    0.45, gymnasium-robotics' / Minari's radius). Seeded: the same seed gives identical arrays,
+    and a shorter stream is a prefix of a longer one (tasks and action noise draw from two
+    generators spawned from the seed).
     """
     from interdiff_core.envs.tracker import WaypointExpert
 
@@ -73,7 +78,7 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     if action_noise < 0:
         raise ValueError(f"action_noise must be >= 0, got {action_noise}")
-    rng = np.random.default_rng(seed)
+    rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     free = pm.free_cell_array(maze)
     env = pm.make_env(maze, max_episode_steps=n_steps, continuing_task=True, reset_target=False)
     start = pm.noisy_cell_xy(maze, free[rng.integers(len(free))], rng)
@@ -84,17 +89,16 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
     out_obs = np.empty((n_steps, 4), dtype=np.float64)
     out_goal = np.empty((n_steps, 2), dtype=np.float64)
     reached = np.zeros(n_steps, dtype=bool)
-    noise = rng.normal(0.0, action_noise, size=(n_steps, 2))
     for k in range(n_steps):
         out_obs[k], out_goal[k] = obs, goal
         xy, v = obs[:2], obs[2:]
-        if np.linalg.norm(xy - goal) <= pm.SUCCESS_RADIUS:
+        if math.hypot(*(xy - goal)) <= pm.SUCCESS_RADIUS:
             reached[k] = True
             goal = _sample_goal(maze, rng, free, xy)
             pm.set_goal(env, goal)
         if k == n_steps - 1:
             break
-        a = np.clip(expert.act(xy, v, goal) + noise[k], -1.0, 1.0)
+        a = np.clip(expert.act(xy, v, goal) + noise_rng.normal(0.0, action_noise, 2), -1.0, 1.0)
         obs = u.step(a)[0]["observation"]
     env.close()
     return MazeStream(maze, out_obs.astype(np.float32), out_goal.astype(np.float32), reached)

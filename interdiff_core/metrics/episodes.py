@@ -85,13 +85,29 @@ def _segment_hits_box(a: np.ndarray, b: np.ndarray, lo: np.ndarray) -> np.ndarra
     return ok & (t0 <= t1)
 
 
-def segment_wall_distance(pos_grid, walls) -> np.ndarray:
-    """Exact distance from each segment between consecutive states to the nearest wall.
+def _segment_box_distance(a: np.ndarray, b: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Exact distance between segments [a, b] and unit boxes [lo, lo + 1] (broadcast over the
+    leading dims): 0 if they meet, else the least of the endpoints' distances to the box and the
+    box corners' distances to the segment (two disjoint convex polygons)."""
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    d = np.minimum(_box_distance(a, lo), _box_distance(b, lo))
+    dc = _point_segment_distance(lo[..., None, :] + corners, a[..., None, :], b[..., None, :])
+    d = np.minimum(d, dc.min(-1))
+    return np.where(_segment_hits_box(a, b, lo), 0.0, d)
+
+
+_WINDOW = np.stack(np.meshgrid(np.arange(5), np.arange(5), indexing="ij"), -1).reshape(-1, 2)
+
+
+def segment_wall_distance(pos_grid, walls, chunk: int = 8192) -> np.ndarray:
+    """Exact distance from each segment between consecutive states to the nearest wall cell,
+    capped at 1 cell.
 
     pos_grid [N, T, 2] (grid frame), walls [H, W] or [N, H, W] bool -> [N, T - 1] (0 when a
-    segment touches a wall). Everything outside the map counts as wall. The distance between a
-    segment and a box is 0 if they meet, else the least of its endpoints' distances to the box
-    and the box corners' distances to the segment (two disjoint convex polygons).
+    segment touches a wall; 1 when no wall is closer than one cell). Everything outside the map
+    counts as wall (a NaN state too). A box within 1 of a segment lies in the cells
+    floor(min) - 1 .. floor(max) + 1 of the segment's ends, so a segment spanning at most two
+    cells is checked against the 5 x 5 cells around it; longer ones against every wall.
     """
     pos = np.asarray(pos_grid, dtype=np.float64)
     if pos.ndim != 3 or pos.shape[-1] != 2 or pos.shape[1] < 2:
@@ -101,24 +117,34 @@ def segment_wall_distance(pos_grid, walls) -> np.ndarray:
         w = np.broadcast_to(w, (pos.shape[0], *w.shape))
     if w.ndim != 3 or w.shape[0] != pos.shape[0]:
         raise ValueError(f"walls must be [H, W] or [N, H, W], N = {pos.shape[0]}; got {w.shape}")
-    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-    out = np.empty(pos.shape[:2], dtype=np.float64)[:, 1:]
-    for n in range(pos.shape[0]):
-        # One ring of wall outside the map, so leaving the grid is within reach of a wall.
-        padded = np.pad(w[n], 1, constant_values=True)
-        lo = np.argwhere(padded).astype(np.float64) - 1.0  # [K, 2] box corners, grid frame
-        a, b = pos[n, :-1, None, :], pos[n, 1:, None, :]  # [T-1, 1, 2]
-        d = np.minimum(_box_distance(a, lo[None]), _box_distance(b, lo[None]))  # [T-1, K]
-        box_c = lo[None, :, None, :] + corners[None, None]  # [1, K, 4, 2]
-        dc = _point_segment_distance(box_c, a[..., None, :], b[..., None, :]).min(-1)
-        d = np.minimum(d, dc)
-        d = np.where(_segment_hits_box(a, b, lo[None]), 0.0, d)
-        dmin = d.min(axis=1)
-        h, wd = w[n].shape
-        outside = ~((pos[n] >= 0) & (pos[n] <= np.array([h, wd]))).all(-1)  # also NaN
-        dmin = np.where(outside[:-1] | outside[1:], 0.0, dmin)
-        out[n] = dmin
-    return out
+    n, t = pos.shape[:2]
+    h, wd = w.shape[1:]
+    # One ring of wall outside the map, so leaving the grid is within reach of a wall.
+    padded = np.pad(w, ((0, 0), (1, 1), (1, 1)), constant_values=True)
+    inside = ((pos >= 0) & (pos <= np.array([h, wd]))).all(-1)  # False for NaN
+    a = np.where(inside[..., None], pos, 0.5)[:, :-1].reshape(-1, 2)
+    b = np.where(inside[..., None], pos, 0.5)[:, 1:].reshape(-1, 2)
+    sample = np.repeat(np.arange(n), t - 1)
+    out = np.ones(len(a))
+    base = np.floor(np.minimum(a, b)).astype(np.int64) - 1
+    short = (np.floor(np.maximum(a, b)).astype(np.int64) + 1 - base).max(-1) <= 4
+    idx = np.flatnonzero(short)
+    for s in range(0, len(idx), chunk):
+        k = idx[s : s + chunk]
+        cells = base[k, None, :] + _WINDOW  # [M, 25, 2]
+        r = np.clip(cells[..., 0] + 1, 0, h + 1)
+        c = np.clip(cells[..., 1] + 1, 0, wd + 1)
+        seg, box = np.nonzero(padded[sample[k, None], r, c])  # only the wall cells
+        d = _segment_box_distance(a[k[seg]], b[k[seg]], cells[seg, box].astype(np.float64))
+        np.minimum.at(out, k[seg], d)
+    long_k = np.flatnonzero(~short)
+    for m in np.unique(sample[long_k]):
+        k = long_k[sample[long_k] == m]
+        lo = np.argwhere(padded[m]).astype(np.float64) - 1.0  # every wall, ring included
+        d = _segment_box_distance(a[k, None], b[k, None], lo[None]).min(-1)
+        out[k] = np.minimum(d, 1.0)
+    out = out.reshape(n, t - 1)
+    return np.where(inside[:, :-1] & inside[:, 1:], out, 0.0)
 
 
 def wall_crossings(pos_grid, walls, radius: float = 0.1) -> np.ndarray:

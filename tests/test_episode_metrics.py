@@ -1,0 +1,104 @@
+"""Episode and plan metrics on hand-made cases (numpy only, no simulator)."""
+
+import numpy as np
+import pytest
+
+from interdiff_core.metrics import episodes as em
+
+# 3 x 3 free block inside a wall ring, with a wall in the middle: free cells form a ring.
+RING = np.array(
+    [[ch == "#" for ch in row] for row in ["#####", "#OOO#", "#O#O#", "#OOO#", "#####"]]
+)
+
+
+def test_returns_success_steps_score():
+    dist = np.array([[1.0, 0.6, 0.5, 0.44, 0.3], [2.0, 2.0, 2.0, 2.0, 2.0]])
+    assert np.array_equal(em.returns(dist, 0.5), [3.0, 0.0])
+    assert np.array_equal(em.returns(dist, 0.45), [2.0, 0.0])
+    assert np.array_equal(em.success(dist, 0.45), [1.0, 0.0])
+    s = em.steps_to_goal(dist, 0.45)
+    assert s[0] == 4.0 and np.isnan(s[1])
+    assert np.allclose(em.normalised_score([23.85, 161.86, 92.855], 23.85, 161.86), [0, 100, 50])
+    with pytest.raises(ValueError, match="ref_max"):
+        em.normalised_score([1.0], 2.0, 2.0)
+    with pytest.raises(ValueError, match="dist"):
+        em.returns(np.zeros(5), 0.5)
+
+
+def test_tracking_error():
+    xy = np.zeros((2, 3, 2))
+    plan = np.zeros((2, 3, 2))
+    plan[0, :, 0] = [0.0, 3.0, 4.0]
+    plan[1, 2] = np.nan
+    assert np.allclose(em.tracking_error(xy, plan), [7.0 / 3.0, 0.0])
+
+
+def test_wall_crossings_points_segments_and_corners():
+    free = np.array([[1.5, 1.5], [1.5, 3.5], [3.5, 3.5]])  # along the ring, centre line
+    assert not em.wall_crossings(free[None], RING)[0]
+    # Straight through the middle wall cell (2, 2): both endpoints free.
+    assert em.wall_crossings(np.array([[[1.5, 1.5], [3.5, 3.5]]]), RING)[0]
+    # Cutting round the corner of wall (2, 2) at its vertex (row 2, col 3): both endpoints lie
+    # in free cells, >= 0.45 from any wall, and the segment never enters the wall, but passes
+    # 0.1 / sqrt(2) from the vertex. Checking points only would miss it.
+    cut = np.array([[[1.45, 2.55], [2.45, 3.55]]])
+    ends = em.segment_wall_distance(np.repeat(cut, 2, axis=1).reshape(2, 2, 2), RING)
+    assert ends.min() >= 0.45 - 1e-9
+    d = em.segment_wall_distance(cut, RING)[0, 0]
+    assert d == pytest.approx(0.1 / np.sqrt(2))
+    assert em.wall_crossings(cut, RING, radius=0.1)[0]
+    assert not em.wall_crossings(cut, RING, radius=0.07)[0]
+    # Through the corner of the wall: distance 0.
+    diag = np.array([[[1.5, 1.5], [2.5, 3.6]]])  # (1, 1) -> (2, 3) crosses cell (2, 2)
+    assert em.segment_wall_distance(diag, RING)[0, 0] == 0.0
+    # Parallel to a wall at 0.15 vs 0.05.
+    near = np.array([[[1.15, 1.5], [1.15, 3.5]]])
+    assert not em.wall_crossings(near, RING, radius=0.1)[0]
+    assert em.segment_wall_distance(near, RING)[0, 0] == pytest.approx(0.15)
+    assert em.wall_crossings(near - [0.1, 0.0], RING, radius=0.1)[0]
+    # Leaving the map counts (walls outside), a NaN counts.
+    open_map = np.zeros((3, 3), bool)
+    assert em.wall_crossings(np.array([[[1.5, 1.5], [1.5, 3.2]]]), open_map)[0]
+    assert em.wall_crossings(np.array([[[1.5, 1.5], [np.nan, 1.5]]]), open_map)[0]
+    assert not em.wall_crossings(np.array([[[1.5, 1.5], [1.5, 2.5]]]), open_map)[0]
+    # Per-sample walls [N, H, W].
+    pos = np.repeat(np.array([[[1.5, 1.5], [3.5, 3.5]]]), 2, 0)
+    walls = np.stack([RING, np.zeros_like(RING)])
+    assert em.wall_crossings(pos, walls).tolist() == [True, False]
+    with pytest.raises(ValueError, match="walls"):
+        em.wall_crossings(pos, np.stack([RING] * 3))
+
+
+def test_smoothness_ratio():
+    t = np.arange(6, dtype=np.float64)
+    gt = np.stack([0.1 * t**2, t], -1)[None]  # second difference 0.2 on one axis
+    plan = np.stack([0.2 * t**2, t], -1)[None]
+    assert em.smoothness_ratio(plan, gt)[0] == pytest.approx(4.0)
+    assert em.smoothness_ratio(gt, gt)[0] == pytest.approx(1.0)
+    line = np.stack([t, t], -1)[None]
+    assert em.smoothness_ratio(line, gt)[0] == 0.0
+    with pytest.raises(ValueError, match="zero second difference"):
+        em.smoothness_ratio(gt, line)
+
+
+def test_segment_distance_matches_dense_sampling():
+    """Exact segment distances (windowed for short segments, all walls for long ones) agree
+    with an independent dense sampling of points along each segment."""
+    rng = np.random.default_rng(0)
+    walls = rng.random((6, 7)) < 0.4
+    short = rng.uniform(0, [6, 7], size=(80, 2))
+    starts = np.concatenate([short, rng.uniform(0, [6, 7], size=(30, 2))])
+    steps = np.concatenate([rng.normal(0, 0.4, (80, 2)), rng.normal(0, 3.0, (30, 2))])
+    ends = np.clip(starts + steps, 0, [6, 7])
+    pos = np.stack([starts, ends], 1)  # 110 one-segment plans
+    got = em.segment_wall_distance(pos, walls)[:, 0]
+    padded = np.pad(walls, 1, constant_values=True)
+    lo = np.argwhere(padded).astype(np.float64) - 1.0
+    t = np.linspace(0, 1, 2001)[:, None]
+    for k in range(len(pos)):
+        pts = pos[k, 0] + t * (pos[k, 1] - pos[k, 0])  # [S, 2]
+        gap = np.maximum(np.maximum(lo[None] - pts[:, None], pts[:, None] - lo[None] - 1), 0)
+        want = min(np.linalg.norm(gap, axis=-1).min(), 1.0)
+        seg_len = np.linalg.norm(pos[k, 1] - pos[k, 0])
+        assert abs(got[k] - want) <= seg_len / 2000 + 1e-9, k
+    assert (got == 0).mean() > 0.2 and ((got > 0) & (got < 1)).mean() > 0.2
