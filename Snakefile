@@ -22,7 +22,7 @@ LEVELS = C["dp"]["levels"]
 CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
 # envs/*.yaml install the project from here (`-e ${INTERDIFF_ROOT}`): conda runs pip in the folder
 # of Snakemake's copy of the env file, not in envs/, so a relative path cannot name the repository.
-os.environ["INTERDIFF_ROOT"] = workflow.basedir
+os.environ.update(INTERDIFF_ROOT=workflow.basedir)
 
 
 DOMAIN = C["data"]["domain"]
@@ -62,7 +62,9 @@ else:
 # update_needrun): when a kill leaves a model deleted and what was made from it in place, plain
 # `snakemake` would otherwise report "Nothing to be done". A target with missing output reruns,
 # and everything downstream of it reruns after it (its input is then newer).
-EVERY_OUTPUT = [getattr(rules, r.name).output for r in workflow.rules if not r.has_wildcards()]
+EVERY_OUTPUT = [
+    getattr(rules, r.name).output for r in workflow.rules if not r.has_wildcards()
+]
 
 
 rule all:

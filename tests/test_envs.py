@@ -71,7 +71,7 @@ def test_env_file_installs_the_project_from_the_repository_root(name):
     _, editable = env_requirements(REPO / "envs" / name)
     assert editable == ["${INTERDIFF_ROOT}[wan]"], f"envs/{name}: the project, editable"
     snakefile = (REPO / "Snakefile").read_text()
-    assert 'os.environ["INTERDIFF_ROOT"] = workflow.basedir' in snakefile
+    assert "os.environ.update(INTERDIFF_ROOT=workflow.basedir)" in snakefile
 
 
 # --- one job with only the env's packages ---------------------------------------------------
