@@ -1,3 +1,5 @@
+import os
+
 from snakemake.utils import min_version, validate
 
 from interdiff_core.cluster import slurm_resources
@@ -24,6 +26,9 @@ SEED = C["run"][
     "seed"
 ]  # the data's seed; training seeds are run.seeds (wildcard {seed})
 CONDA_ENV = "../envs/cpu.yaml"  # used with --software-deployment-method conda
+# envs/*.yaml install the project from here (`-e ${INTERDIFF_ROOT}`): conda runs pip in the folder
+# of Snakemake's copy of the env file, not in envs/, so a relative path cannot name the repository.
+os.environ.update(INTERDIFF_ROOT=workflow.basedir)
 
 
 DOMAIN = C["data"]["domain"]
@@ -61,9 +66,18 @@ else:
     include: "rules/evaluate_maze.smk"
 
 
+# Every artifact is a target, intermediates included. Snakemake reruns a job whose output is
+# missing only when the job is a target or a job that must run needs that output (dag.py,
+# update_needrun): when a kill leaves a model deleted and what was made from it in place, plain
+# `snakemake` would otherwise report "Nothing to be done". A target with missing output reruns,
+# and everything downstream of it reruns after it (its input is then newer).
+EVERY_OUTPUT = every_output(workflow.rules)
+
+
 rule all:
     default_target: True
     input:
         run_targets([f"{RUN}/eval/metrics.csv", *rules.plots.output, *DOMAIN_TARGETS]),
         run_targets(rules.train_selector.output.table, stage="train_selector"),
         SUMMARY_TARGETS,
+        EVERY_OUTPUT,

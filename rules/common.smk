@@ -45,3 +45,18 @@ def run_targets(patterns, stage=None):
     instance is the one it reads (base's where it shares the stage's artifact)."""
     variants = sorted({owner(VARIANTS, v, stage) if stage else v for v in VARIANTS})
     return expand(patterns, variant=variants, seed=SEEDS)
+
+
+def every_output(all_rules):
+    """Every output of every rule: each variant's own copy where it owns the stage, each seed,
+    each split the domain samples (SAMPLED_SPLITS)."""
+    out = set()
+    for r in all_rules:
+        if r.name == "all":
+            continue
+        for pattern in getattr(rules, r.name).output:
+            variants = sorted({owner(VARIANTS, v, r.name) for v in VARIANTS})
+            out.update(
+                expand(pattern, variant=variants, seed=SEEDS, split=SAMPLED_SPLITS)
+            )
+    return sorted(out)

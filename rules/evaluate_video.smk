@@ -11,6 +11,7 @@ PLOT_OUTPUTS = {
 }
 DOMAIN_TARGETS = [f"{RUN}/eval/interpolator.csv", f"{RUN}/eval/rollout.json"]
 SUMMARY_TARGETS = []
+SAMPLED_SPLITS = ["test"]
 INTERP_TRAIN = (
     "model",
     "max_gap",

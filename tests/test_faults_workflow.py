@@ -121,3 +121,60 @@ def test_skipped_test_samples_are_logged_and_counted_in_the_metrics(finished, tm
     test = table[table.split == "test"]
     assert (test.skipped_test == 1).all() and (table.skipped_train == 0).all()
     assert "bad samples were skipped" in (res / "logs" / "metrics.log").read_text()
+
+
+def job_outputs(out: subprocess.CompletedProcess) -> dict[str, list[str]]:
+    """Each planned job's declared outputs, read from a dry run's job blocks."""
+    jobs, rule = {}, None
+    for line in (out.stdout + out.stderr).splitlines():
+        if line.startswith(("rule ", "localrule ")) and line.endswith(":"):
+            rule = line.split()[1][:-1]
+            jobs.setdefault(rule, [])
+        elif rule and line.strip().startswith("output: "):
+            jobs[rule] += line.split("output: ", 1)[1].split(", ")
+        elif not line.startswith(" "):
+            rule = None
+    return jobs
+
+
+def test_kill_9_during_a_forced_retraining_then_plain_snakemake_rebuilds_the_model_and_after(
+    finished, tmp_path
+):
+    wd = copy_workflow(tmp_path)
+    shutil.copytree(finished / "results", wd / "results")
+    shutil.copytree(finished / ".snakemake", wd / ".snakemake", dirs_exist_ok=True)
+    model = wd / "results" / "micro" / "models" / "phase2.safetensors"
+    plan = job_outputs(snakemake(wd, "--dry-run", "--forcerun", "train_phase2"))
+    assert plan["train_phase2"] == [str(model.relative_to(wd))]
+    after = [wd / f for rule, files in plan.items() if rule != "train_phase2" for f in files]
+    assert {"sample", "metrics", "plots"} <= set(plan) and after
+
+    env = dict(os.environ, PYTHONPATH=str(wd))
+    forced = subprocess.Popen(
+        snakemake_cmd("--forcerun", "train_phase2"),
+        cwd=wd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 180
+        while model.exists() and time.time() < deadline:  # deleted as the job starts
+            time.sleep(0.02)
+        os.killpg(forced.pid, signal.SIGSTOP)
+        assert not model.exists(), "the forced train_phase2 never started"
+    finally:
+        os.killpg(forced.pid, signal.SIGKILL)
+        forced.wait()
+    # what the kill leaves: the model gone, everything made from it still in place
+    assert not model.exists() and all(p.exists() for p in after)
+
+    snakemake(wd, "--unlock")  # a killed snakemake leaves its lock
+    out = snakemake(wd)
+    assert "Nothing to be done" not in out.stdout + out.stderr
+    assert model.exists()
+    stale = [str(p) for p in after if p.stat().st_mtime_ns < model.stat().st_mtime_ns]
+    assert not stale, f"older than the rebuilt model: {stale}"
+    again = snakemake(wd, "--dry-run")
+    assert "Nothing to be done" in again.stdout + again.stderr
