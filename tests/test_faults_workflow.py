@@ -143,7 +143,7 @@ def test_kill_9_during_a_forced_retraining_then_plain_snakemake_rebuilds_the_mod
     wd = copy_workflow(tmp_path)
     shutil.copytree(finished / "results", wd / "results")
     shutil.copytree(finished / ".snakemake", wd / ".snakemake", dirs_exist_ok=True)
-    model = wd / "results" / "micro" / "models" / "phase2.safetensors"
+    model = wd / "results" / "micro" / "base" / "seed0" / "models" / "phase2.safetensors"
     plan = job_outputs(snakemake(wd, "--dry-run", "--forcerun", "train_phase2"))
     assert plan["train_phase2"] == [str(model.relative_to(wd))]
     after = [wd / f for rule, files in plan.items() if rule != "train_phase2" for f in files]

@@ -19,6 +19,7 @@ PHASE2_AND_AFTER = {
     "execute",
     "episode_metrics",
     "plots_executed",
+    "summarize_runs",
     "all",
 }
 METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase"}
