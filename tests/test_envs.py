@@ -7,12 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-import tomllib
 import yaml
 from conftest import REPO, copy_workflow
 from packaging.requirements import Requirement
