@@ -16,6 +16,7 @@ rule dphi_targets:
     params:
         cfg=C["dphi"],
         seed=SEED,
+        levels=LEVELS,
         code=stage_digest("dphi_targets"),
     script:
         "../workflow_scripts/dphi_targets.py"

@@ -21,15 +21,22 @@ def teacher_fn(model, cond: torch.Tensor, T: int):
 
 
 def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
-    """The teacher as x̂ = f(z [N,T,D], τ [N]) at one shared level, with the finest step size."""
+    """The teacher as x̂ = f(z [N,T,D], τ) with the finest step size; τ [N] is one shared level
+    per sequence, τ [N,T] one level per frame (diffusion forcing)."""
     finest = teacher.config["n_steps"] - 1
     positions = torch.arange(T, device=cond.device).expand(cond.shape[0], T)
 
     def f(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         step = torch.full((z.shape[0],), finest, dtype=torch.long, device=z.device)
-        return teacher(z, positions, tau[:, None].expand(-1, T), cond, step=step)
+        tau = tau[:, None].expand(-1, T) if tau.dim() == 1 else tau
+        return teacher(z, positions, tau, cond, step=step)
 
     return f
+
+
+def cleanest_level(teacher) -> float:
+    """The highest signal level the teacher trained on: 1 − 1/k_max of its shortcut grid."""
+    return 1.0 - 1.0 / 2 ** (teacher.config["n_steps"] - 1)
 
 
 def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
