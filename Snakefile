@@ -52,11 +52,15 @@ else:
     include: "rules/evaluate_maze.smk"
 
 
+include: "rules/keyframes.smk"
+
+
 rule all:
     default_target: True
     input:
         f"{R}/eval/metrics.csv",
         f"{R}/eval/selector.csv",
+        f"{R}/eval/keyframes.csv",
         f"{R}/plots/frontier.png",
         rules.plots.output,
         DOMAIN_TARGETS,

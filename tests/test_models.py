@@ -56,15 +56,13 @@ def test_place_frames_and_anchors_change_the_result():
     assert torch.equal(always, out) and torch.equal(never, x)
 
 
-def test_dphi_cost_matrix_is_nonnegative_with_free_adjacent_segments():
+def test_dphi_cost_matrix_is_positive_with_free_adjacent_segments():
     m = SegmentCostPredictor(5, 7, d_model=16, scale=2.0)
     c = m.cost_matrix(torch.randn(2, 5))
     upper = torch.triu(torch.ones(7, 7, dtype=torch.bool), 2)
-    assert torch.all(c[:, upper] >= 0) and torch.isfinite(c[:, upper]).all()
+    assert torch.all(c[:, upper] > 0) and torch.isfinite(c[:, upper]).all()
     assert torch.all(torch.diagonal(c, 1, 1, 2) == 0)
     assert torch.isinf(c[:, 3, 1]).all()
-    y = m.to_log_target(torch.tensor([0.0, 1.0, 5.0]))
-    torch.testing.assert_close(m.to_cost(y), torch.tensor([0.0, 1.0, 5.0]))
 
 
 def test_phase2_sampling_noise_none_refines_the_interpolation_itself():
