@@ -66,6 +66,9 @@ else:
     include: "rules/evaluate_maze.smk"
 
 
+include: "rules/keyframes.smk"
+
+
 # Every artifact is a target, intermediates included. Snakemake reruns a job whose output is
 # missing only when the job is a target or a job that must run needs that output (dag.py,
 # update_needrun): when a kill leaves a model deleted and what was made from it in place, plain
@@ -79,5 +82,6 @@ rule all:
     input:
         run_targets([f"{RUN}/eval/metrics.csv", *rules.plots.output, *DOMAIN_TARGETS]),
         run_targets(rules.train_selector.output.table, stage="train_selector"),
+        run_targets(rules.eval_keyframes.output.table, stage="eval_keyframes"),
         SUMMARY_TARGETS,
         EVERY_OUTPUT,

@@ -16,6 +16,7 @@ rule dphi_targets:
     params:
         cfg=section("dphi"),
         seed=TRAIN_SEED,
+        levels=section("dp", "levels"),
         code=stage_digest("dphi_targets"),
     script:
         "../workflow_scripts/dphi_targets.py"

@@ -6,13 +6,18 @@ import pytest
 import torch
 
 from interdiff_core.selection.costs import (
+    all_segments,
     bridge,
+    combine_levels,
+    interior_mask,
+    level_cost_matrix,
     noise_levels,
     oracle_cost_matrix,
-    oracle_costs,
     sample_segments,
+    segment_signal_levels,
     snr_weights,
-    teacher_costs,
+    teacher_level_costs,
+    weighting_disagreement,
 )
 from interdiff_core.selection.dp import dp_select, path_cost
 from interdiff_core.selection.masks import interpolate
@@ -61,16 +66,66 @@ def test_snr_weights_are_clipped():
     assert torch.all(w[1:] >= w[:-1])
 
 
-def test_teacher_cost_closed_form_for_an_identity_teacher():
-    """If the teacher returns z, its predictions differ by τ·(student − x) on the interior, so
-    the cost is Σ_l w_l τ_l² / Σ w_l times the oracle cost — and it depends on the levels."""
+def _smoother(z: torch.Tensor, tau: torch.Tensor, ell: float = 1.5) -> torch.Tensor:
+    """A toy teacher that is not the identity: a precision-weighted kernel smoother (frame s
+    observes x_s as z_s/τ_s with noise std (1 − τ_s)/τ_s), using per-frame levels."""
+    t = torch.arange(z.shape[1], dtype=z.dtype)
+    k = torch.exp(-(t[:, None] - t[None]).abs() / ell)
+    w = k[None] * ((tau / (1 - tau).clamp_min(1e-3)) ** 2)[:, None, :]
+    obs = z / tau.clamp_min(1e-3)[..., None]
+    return (w @ obs) / w.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+def test_segment_signal_levels_keyframes_interior_and_rest():
+    tau = torch.tensor([0.25, 0.75])
+    lv = segment_signal_levels(torch.tensor([[[1, 4]]]), 6, tau, 0.9)[0, 0]
+    torch.testing.assert_close(lv[0], torch.tensor([0.0, 0.9, 0.25, 0.25, 0.9, 0.0]))
+    torch.testing.assert_close(lv[1], torch.tensor([0.0, 0.9, 0.75, 0.75, 0.9, 0.0]))
+
+
+def test_teacher_level_costs_closed_form_and_perfect_teacher():
+    """Identity teacher: x̂ = z, so the interior error at level τ is (1 − τ)²·|ε − x|²; a
+    teacher that returns the truth costs 0."""
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(2, 10, 2)
     seg = sample_segments(2, 10, 5, gen)
     tau = noise_levels(4)
-    w = snr_weights(tau, 0.1, 10.0, 1.0)
     eps = torch.randn(2, 4, 10, 2, generator=gen)
-    x_hat_true = tau[None, :, None, None] * x[:, None] + (1 - tau[None, :, None, None]) * eps
-    cost = teacher_costs(lambda z, t: z, x, seg, eps, x_hat_true, tau, w)
-    factor = (w * tau**2).sum() / w.sum()
-    torch.testing.assert_close(cost, factor * oracle_costs(x, seg))
+    got = teacher_level_costs(lambda z, t: z, x, seg, eps, tau, 0.95)
+    per = ((eps - x[:, None]) ** 2).sum(-1)  # [B,L,T]
+    inside = interior_mask(seg, 10)  # [B,S,T]
+    want = ((1 - tau)[None, None, :, None] ** 2 * per[:, None] * inside[:, :, None]).sum(-1)
+    torch.testing.assert_close(got, want)
+    one = x[:1]
+    perfect = teacher_level_costs(lambda z, t: one.expand_as(z), one, seg[:1], eps[:1], tau, 0.95)
+    assert torch.all(perfect == 0)
+
+
+def test_snr_weights_change_the_dp_for_a_non_identity_teacher():
+    """With the kernel-smoother teacher, per-level segment costs rank segments differently at
+    different noise levels, so SNR weights and uniform weights select different keyframes."""
+    gen = torch.Generator().manual_seed(0)
+    B, T = 16, 12
+    x = 0.3 * torch.randn(B, T, 2, generator=gen).cumsum(1)
+    tau = noise_levels(8)
+    eps = torch.randn(B, 8, T, 2, generator=gen)
+    level_costs = teacher_level_costs(_smoother, x, all_segments(B, T), eps, tau, 0.98)
+    matrix = level_cost_matrix(level_costs, T)
+    w = snr_weights(tau, 0.1, 10.0, 1.0)
+    share = weighting_disagreement(matrix, w, torch.ones_like(w), [3, 5, 8])
+    assert max(share) > 0
+    assert weighting_disagreement(matrix, w, 3 * w, [3, 5, 8]) == [0.0, 0.0, 0.0]
+    # the combined costs are not one constant times a single level's costs
+    combined = combine_levels(level_costs, w)
+    ratio = combined / level_costs[..., 0].clamp_min(1e-12)
+    assert ratio.std() / ratio.mean() > 0.05
+
+
+def test_level_cost_matrix_places_every_segment():
+    T = 6
+    P = all_segments(1, T)
+    lc = (P[..., 0] * 10 + P[..., 1]).float()[..., None]  # [1, P, 1]
+    m = level_cost_matrix(lc, T)[0, :, :, 0]
+    for i, j in P[0].tolist():
+        assert m[i, j] == 10 * i + j
+    assert m[2, 3] == 0 and torch.isinf(m[3, 2])

@@ -77,15 +77,32 @@ def test_context_frames_are_noised_to_tau_ctx_and_returned_as_given():
 
 def test_tau_lies_on_each_samples_step_grid():
     gen = torch.Generator().manual_seed(0)
-    k = draw_step_counts(512, 64, gen)
+    k = draw_step_counts(512, 64, gen, "proportional")
     assert set(k.tolist()) <= set(step_levels(64))
-    assert (k == 64).float().mean() > 0.35  # P(k) ∝ k: finest steps are the most frequent
     tau = draw_tau(512, 16, k, gen, per_frame=True)
     assert torch.all(tau >= 0) and torch.all(tau <= 1 - 1 / k[:, None])
     torch.testing.assert_close(tau * k[:, None], torch.round(tau * k[:, None]))
     assert (tau.std(1) > 0).any()  # diffusion forcing: frames differ within a sample
     shared = draw_tau(8, 16, k[:8], gen, per_frame=False)
     assert torch.all(shared == shared[:, :1])
+
+
+@pytest.mark.parametrize("sampling", ["uniform", "proportional"])
+def test_step_count_frequencies_follow_the_sampling_rule(sampling):
+    """uniform: each of {1, 2, 4, …, 64} ≈ 1/7 of draws (DreamerV4); proportional: P(k) ∝ k
+    (1 step ≈ 0.8 %). Tolerance 4 binomial standard errors at n = 70 000."""
+    n, ks = 70_000, step_levels(64)
+    k = draw_step_counts(n, 64, torch.Generator().manual_seed(0), sampling)
+    freq = torch.tensor([(k == v).float().mean().item() for v in ks])
+    p = torch.ones(len(ks)) if sampling == "uniform" else torch.tensor(ks, dtype=torch.float)
+    p = p / p.sum()
+    torch.testing.assert_close(freq, p, atol=float(4 * (p * (1 - p) / n).sqrt().max()), rtol=0)
+    assert freq.sum().item() == pytest.approx(1.0)
+
+
+def test_step_sampling_rejects_an_unknown_rule():
+    with pytest.raises(ValueError, match="step_sampling"):
+        draw_step_counts(4, 8, torch.Generator(), "geometric")
 
 
 def test_shortcut_loss_is_zero_for_a_perfect_model_and_positive_otherwise():
@@ -108,7 +125,7 @@ def test_shortcut_bootstrap_target_is_two_half_steps():
     gen = torch.Generator().manual_seed(3)
     loss = shortcut_loss(f, x, k_max, gen, per_frame=False)
     gen = torch.Generator().manual_seed(3)
-    k = draw_step_counts(256, k_max, gen)
+    k = draw_step_counts(256, k_max, gen, "uniform")
     tau = draw_tau(256, 3, k, gen, per_frame=False)
     eps = torch.randn(x.shape, generator=gen)
     z = add_noise(x, tau, eps)

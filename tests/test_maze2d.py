@@ -56,36 +56,19 @@ def test_sdf_signs_and_values():
     assert sdf[2, 3] == pytest.approx(-1 / 7)  # interior wall between free cells
 
 
-def test_metric_closed_forms():
-    occ = np.zeros((1, 4, 4), np.float32)
-    occ[0, 1, 2] = 1  # wall cell (1, 2) covers [0.25, 0.5) x [0.5, 0.75)
-    in_wall = np.array([[[0.3, 0.6]]])
-    free = np.array([[[0.1, 0.1]]])
-    assert metrics.collision_rate(in_wall, occ)[0] == 1.0
-    assert metrics.collision_rate(free, occ)[0] == 0.0
-    assert metrics.collision_rate(np.array([[[1.0, 0.1]]]), occ)[0] == 1.0  # outside [0, 1)
-    assert metrics.collision_rate(np.array([[[-0.01, 0.1]]]), occ)[0] == 1.0
-    mixed = np.concatenate([in_wall, free, free, free], axis=1)
-    assert metrics.collision_rate(mixed, occ)[0] == 0.25
-
-    sg = np.array([[0.1, 0.2, 0.7, 0.5], [0.5, 0.5, 0.5, 0.5]])
-    line = metrics.straight_line(sg, 11)
-    assert line.shape == (2, 11, 2)
-    assert np.allclose(line[:, 0], sg[:, :2]) and np.allclose(line[:, -1], sg[:, 2:])
-    assert np.allclose(metrics.smoothness(line), 0.0)
-    assert np.allclose(metrics.goal_distance(line, sg[:, 2:]), 0.0)
-
-    shifted = line.copy()
-    shifted[:, -1] += [0.3, 0.4]
-    assert np.allclose(metrics.goal_distance(shifted, sg[:, 2:]), 0.5)
-    assert np.allclose(metrics.path_mse(line + 0.1, line), 0.01)
-    t = np.arange(5, dtype=np.float64)
-    parabola = np.stack([0.01 * t**2, np.zeros(5)], -1)[None]  # second difference 0.02 on row
-    assert np.allclose(metrics.smoothness(parabola), 0.02**2 / 2)
-
-    s = metrics.summarize(line + 0.1, line, np.zeros((2, 4, 4), np.float32), sg)
-    assert set(s) == {"collision_rate", "goal_distance", "mse", "smoothness"}
-    assert all(isinstance(v, float) for v in s.values())
-    assert s["mse"] == pytest.approx(0.01) and s["smoothness"] == pytest.approx(0.0, abs=1e-12)
-    assert s["goal_distance"] == pytest.approx(np.hypot(0.1, 0.1))
-    assert s["collision_rate"] == 0.0
+def test_plan_metric_closed_forms():
+    occ = np.zeros((2, 4, 4), np.float32)
+    occ[:, 1, 2] = 1  # wall cell (1, 2) covers [0.25, 0.5) x [0.5, 0.75) in normalised units
+    T = 5
+    ref = np.zeros((2, T, 4), np.float32)
+    ref[:, :, 0] = 0.1  # row 0.4 in cells: far from the wall
+    ref[:, :, 1] = np.linspace(0.1, 0.9, T)
+    plan = ref.copy()
+    plan[1, :, 0] = 0.375  # through the middle of the wall's row
+    out = metrics.summarize(plan, ref, occ)
+    assert out["wall_crossing"] == 0.5  # one plan of two crosses the wall between states
+    assert out["mse"] == pytest.approx(0.5 * (0.375 - 0.1) ** 2 / 2)  # rows only, half the plans
+    curved = ref.copy()
+    curved[:, 2, 0] += 0.05
+    assert metrics.summarize(ref, ref, occ)["wall_crossing"] == 0.0
+    assert metrics.summarize(curved, curved, occ)["smoothness_ratio"] == pytest.approx(1.0)

@@ -8,7 +8,14 @@ import math
 import pytest
 import torch
 
-from interdiff_core.selection.dp import dp_select, dp_select_levels, dp_select_python, path_cost
+from interdiff_core.selection.dp import (
+    dp_select,
+    dp_select_levels,
+    dp_select_python,
+    nested_gaps,
+    path_cost,
+    superset_costs,
+)
 from interdiff_core.selection.masks import (
     indices_to_mask,
     interpolate,
@@ -111,18 +118,45 @@ def test_dp_select_float32_and_all_inf_rows() -> None:
     assert float(path_cost(costs, idx)[0]) == pytest.approx(_brute(costs[0].double(), K), rel=1e-5)
 
 
-def test_dp_select_levels_nested_and_optimal() -> None:
+def _brute_superset(costs: torch.Tensor, K: int, fixed: list[int]) -> float:
+    """Best objective over all K-subsets of the frames that contain every frame of `fixed`."""
+    T = costs.shape[0]
+    best = math.inf
+    for mid in itertools.combinations(range(1, T - 1), K - 2):
+        idx = (0, *mid, T - 1)
+        if set(fixed) <= set(idx):
+            best = min(best, sum(float(costs[a, b]) for a, b in itertools.pairwise(idx)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dp_select_levels_bottom_up_nested_and_optimal(seed: int) -> None:
+    """Level 0 is the unconstrained optimum; each finer level is the best superset of the level
+    below (brute force over all subsets); the levels nest."""
     T, levels, B = 10, [3, 5, 8], 4
-    costs = _random_costs(B, T, seed=3)
+    costs = _random_costs(B, T, seed=seed)
     out = dp_select_levels(costs, levels)
     _check_nested(out, T, levels)
-    assert float(path_cost(costs, out[-1])[0]) == pytest.approx(_brute(costs[0], levels[-1]))
-    for s in range(len(levels) - 1):
+    got0 = path_cost(costs, out[0])
+    for b in range(B):
+        assert float(got0[b]) == pytest.approx(_brute(costs[b], levels[0]), rel=1e-12)
+    for s in range(1, len(levels)):
         got = path_cost(costs, out[s])
-        above = indices_to_mask(out[s + 1], T)
         for b in range(B):
-            want = _brute(costs[b], levels[s], above[b])
+            want = _brute_superset(costs[b], levels[s], out[s - 1][b].tolist())
             assert float(got[b]) == pytest.approx(want, rel=1e-12)
+    gaps = nested_gaps(costs, out)
+    assert torch.all(gaps[0] == 0) and all(bool((g >= -1e-12).all()) for g in gaps)
+    # random costs: the best superset is not always the unconstrained optimum at the finer level
+    assert any(bool((g > 1e-9).any()) for g in gaps[1:]) or seed > 0
+
+
+def test_superset_costs_block_segments_over_fixed_frames() -> None:
+    costs = torch.zeros(1, 6, 6)
+    blocked = torch.isinf(superset_costs(costs, torch.tensor([[0, 2, 5]])))[0]
+    for i in range(6):
+        for j in range(6):
+            assert bool(blocked[i, j]) == (i < 2 < j)
 
 
 def test_dp_select_errors() -> None:

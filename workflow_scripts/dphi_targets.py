@@ -8,4 +8,5 @@ dphi_targets(
     snakemake.output.targets,
     snakemake.params.cfg,
     snakemake.params.seed,
+    snakemake.params.levels,
 )

@@ -77,7 +77,9 @@ def flat_frames(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(2)
 
 
-def window_loss_fn(windows: AlternatingWindows, k_max: int, per_frame: bool = True):
+def window_loss_fn(
+    windows: AlternatingWindows, k_max: int, per_frame: bool = True, step_sampling: str = "uniform"
+):
     """The teacher's shortcut-forcing loss on alternating windows, as a train-loop loss_fn
     (it takes the step, so the loop passes it). Positions are the frames' indices in their
     clip, as at rollout time, so the model's max_len must cover the clip length."""
@@ -92,6 +94,6 @@ def window_loss_fn(windows: AlternatingWindows, k_max: int, per_frame: bool = Tr
         def f(z, tau, step_idx, rows=slice(None)):
             return model(z, pos[rows], tau, cond[rows], step=step_idx)
 
-        return shortcut_loss(f, flat_frames(x), k_max, gen, per_frame=per_frame)
+        return shortcut_loss(f, flat_frames(x), k_max, gen, per_frame, step_sampling)
 
     return loss_fn

@@ -47,11 +47,20 @@ def step_levels(k_max: int) -> list[int]:
     return [2**i for i in range(int(math.log2(k_max)) + 1)]
 
 
-def draw_step_counts(B: int, k_max: int, gen: torch.Generator) -> torch.Tensor:
-    """Step counts k per sample, P(k) ∝ k (P(d) ∝ 1/d): the finest steps, the foundation
-    every bootstrap target rests on, are trained most often."""
+STEP_SAMPLING = ("uniform", "proportional")
+
+
+def draw_step_counts(
+    B: int, k_max: int, gen: torch.Generator, sampling: str = "uniform"
+) -> torch.Tensor:
+    """Step counts k per sample over {1, 2, 4, …, k_max}: `uniform` (DreamerV4: every step
+    size, the cheap 1-, 2-, 4-step points included, trained equally often) or `proportional`
+    (P(k) ∝ k: the finest steps, which every bootstrap target rests on, most often)."""
+    if sampling not in STEP_SAMPLING:
+        raise ValueError(f"step_sampling must be one of {STEP_SAMPLING}, got {sampling!r}")
     ks = torch.tensor(step_levels(k_max), dtype=torch.float)
-    return ks[torch.multinomial(ks / ks.sum(), B, replacement=True, generator=gen)].long()
+    p = torch.ones_like(ks) if sampling == "uniform" else ks
+    return ks[torch.multinomial(p / p.sum(), B, replacement=True, generator=gen)].long()
 
 
 def draw_tau(
@@ -64,17 +73,23 @@ def draw_tau(
 
 
 def shortcut_loss(
-    f: ModelFn, x: torch.Tensor, k_max: int, gen: torch.Generator, per_frame: bool = True
+    f: ModelFn,
+    x: torch.Tensor,
+    k_max: int,
+    gen: torch.Generator,
+    per_frame: bool = True,
+    step_sampling: str = "uniform",
 ) -> torch.Tensor:
     """Shortcut-forcing loss, weighted by the ramp w(τ); returns a scalar.
 
     For the finest step (k = k_max) the target is x (plain flow matching). For coarser steps
     the target is two half-steps of the same model under stop-gradient, matched in velocity
     space; the (1 − τ)² weight that space carries turns it into an x-space distance.
+    `step_sampling` is how k is drawn (`draw_step_counts`).
     """
     B, L, _ = x.shape
     # drawn on the generator's device (the CPU), so every device trains on the same draws
-    k = draw_step_counts(B, k_max, gen)
+    k = draw_step_counts(B, k_max, gen, step_sampling)
     rows = torch.nonzero(k < k_max).squeeze(1)
     k, tau = k.to(x.device), draw_tau(B, L, k, gen, per_frame).to(x.device)
     eps = torch.randn(x.shape, generator=gen).to(x.device)

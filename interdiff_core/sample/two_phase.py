@@ -21,15 +21,22 @@ def teacher_fn(model, cond: torch.Tensor, T: int):
 
 
 def denoiser_at_level(teacher, cond: torch.Tensor, T: int):
-    """The teacher as x̂ = f(z [N,T,D], τ [N]) at one shared level, with the finest step size."""
+    """The teacher as x̂ = f(z [N,T,D], τ) with the finest step size; τ [N] is one shared level
+    per sequence, τ [N,T] one level per frame (diffusion forcing)."""
     finest = teacher.config["n_steps"] - 1
     positions = torch.arange(T, device=cond.device).expand(cond.shape[0], T)
 
     def f(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         step = torch.full((z.shape[0],), finest, dtype=torch.long, device=z.device)
-        return teacher(z, positions, tau[:, None].expand(-1, T), cond, step=step)
+        tau = tau[:, None].expand(-1, T) if tau.dim() == 1 else tau
+        return teacher(z, positions, tau, cond, step=step)
 
     return f
+
+
+def cleanest_level(teacher) -> float:
+    """The highest signal level the teacher trained on: 1 − 1/k_max of its shortcut grid."""
+    return 1.0 - 1.0 / 2 ** (teacher.config["n_steps"] - 1)
 
 
 def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
@@ -59,7 +66,8 @@ def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen)
 
 def sampling_sigmas(train_sigmas: list[float], mode: str) -> list[float]:
     """Noise on the missing frames at each phase-2 level when sampling (`sample.phase2_noise`):
-    `level` reuses the training sigmas, `none` refines the interpolation as it is."""
+    `level` reuses the training sigmas (phase-2 then samples as it was trained), `none` refines
+    the interpolation as it is."""
     if mode == "level":
         return list(train_sigmas)
     if mode == "none":
@@ -67,16 +75,32 @@ def sampling_sigmas(train_sigmas: list[float], mode: str) -> list[float]:
     raise ValueError(f"sample.phase2_noise: expected 'none' or 'level', got {mode!r}")
 
 
-@torch.no_grad()
-def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], gen):
-    """Phase-2 sampling over nested levels, coarse to fine.
+def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], gen, last=None):
+    """Phase-2 over nested levels, coarse to fine: the one function that both samples and
+    trains phase-2, so training sees exactly the corruption sampling builds.
 
-    Level 0's keyframes are the phase-1 anchors; each finer level takes its new keyframes from
-    the previous level's prediction (anchors stay fixed) and predicts the sequence again.
+    Level 0's keyframes are `anchors` (phase-1 samples when sampling; the ground truth or cached
+    phase-1 anchors in training); each finer level takes its new keyframes from the previous
+    level's prediction (anchors stay fixed) and predicts the sequence again. It runs levels
+    0..`last` (default: all) and returns the last prediction; only the last level carries a
+    gradient, the earlier ones run as at sampling time, under no_grad.
     """
+    last = len(levels_idx) - 1 if last is None else last
     idx0 = levels_idx[0]
     current = interpolate(anchors, idx0, T)
-    for s, (idx, sigma) in enumerate(zip(levels_idx, sigmas)):
+    for s in range(last + 1):
+        idx = levels_idx[s]
         pinned = place_frames(current, idx0, anchors)
-        current = refine_step(model, gather_frames(pinned, idx), idx, s, cond, T, sigma, gen)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and s == last):
+            current = refine_step(
+                model, gather_frames(pinned, idx), idx, s, cond, T, sigmas[s], gen
+            )
     return current
+
+
+def phase2_loss(model, x, keys0, levels_idx: list, level: int, cond, sigmas, gen):
+    """Phase-2's training loss at `level`: `refine` unrolled from the level-0 keyframe values
+    keys0 [B, K_0, D] up to `level` (its own previous predictions supply the finer keyframes),
+    squared error against the clean sequence x [B, T, D]."""
+    pred = refine(model, keys0, levels_idx, cond, x.shape[1], sigmas, gen, last=level)
+    return ((pred - x) ** 2).mean()

@@ -4,10 +4,15 @@ the sum of its segments' costs and the DP is exact (averaging broke that in the 
 
 Two kinds:
 - oracle: squared interpolation error against the ground truth.
-- teacher: at t_steps signal levels τ, the teacher denoises the true sequence and the
-  keyframes+interpolation sequence (same noise); the squared difference of its predictions on
-  the interior frames is weighted per level by SNR(τ)^γ clipped to [s_min, s_max]. The
-  discrepancy itself changes with τ and with the segment, so the weighting changes the DP.
+- teacher: how well the teacher fills a segment in from its two keyframes. Per frame signal
+  levels (diffusion forcing): the keyframes i, j at the teacher's cleanest trained level, the
+  interior frames at one of t_steps levels τ_l, every other frame pure noise (τ = 0, unknown);
+  the squared error of the teacher's prediction against the truth, summed over the interior
+  frames, is one cost per level, and the levels are combined with SNR(τ)^γ weights clipped to
+  [s_min, s_max]. How the error grows as the interior gets noisier differs from segment to
+  segment (short or straight segments stay cheap at every level, long ones only when clean),
+  so the weighting changes which segments are cheap and what the DP picks
+  (`weighting_disagreement` measures how often).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import torch
 
 from interdiff_core.diffusion.flow import add_noise
+from interdiff_core.selection.dp import dp_select_levels
 
 
 def sample_segments(B: int, T: int, S: int, gen: torch.Generator) -> torch.Tensor:
@@ -71,30 +77,68 @@ def snr_weights(tau: torch.Tensor, s_min: float, s_max: float, gamma: float) -> 
     return snr.pow(gamma).clamp(s_min, s_max)
 
 
-def teacher_costs(
+def segment_signal_levels(seg: torch.Tensor, T: int, tau: torch.Tensor, tau_key: float):
+    """[B, S, L, T] per-frame signal levels: keyframes i, j at tau_key, the interior at tau[l],
+    every other frame 0 (pure noise)."""
+    B, S, L = *seg.shape[:2], tau.shape[0]
+    t = torch.arange(T)
+    key = (t == seg[..., :1]) | (t == seg[..., 1:])  # [B,S,T]
+    inside = interior_mask(seg, T)
+    out = torch.zeros(B, S, L, T)
+    out = torch.where(inside[:, :, None], tau[None, None, :, None].expand(B, S, L, T), out)
+    return torch.where(key[:, :, None], torch.full_like(out, tau_key), out)
+
+
+def teacher_level_costs(
     denoise,
     x: torch.Tensor,
     seg: torch.Tensor,
     eps: torch.Tensor,
-    x_hat_true: torch.Tensor,
     tau: torch.Tensor,
-    weights: torch.Tensor,
+    tau_key: float,
 ) -> torch.Tensor:
-    """[B, S] teacher costs.
+    """[B, S, L]: per noise level, Σ over the segment's interior frames of the teacher's squared
+    error when only the keyframes i, j are (nearly) clean (`segment_signal_levels`).
 
-    `denoise(z [N,T,D], tau [N]) -> x̂` is the teacher at a shared level; eps [B,L,T,D] and
-    x_hat_true [B,L,T,D] are the cached noise and the teacher's predictions on the true
-    sequence at the L levels `tau`, with per-level `weights` [L].
-    """
+    `denoise(z [N,T,D], tau [N,T]) -> x̂` is the teacher with per-frame levels; eps [B,L,T,D] is
+    the fixed noise per sample and level."""
     B, S, T, D = *seg.shape[:2], *x.shape[1:]
     L = tau.shape[0]
-    student = bridge(x, seg)  # [B,S,T,D]
-    z = add_noise(
-        student[:, :, None].expand(B, S, L, T, D),
-        tau[None, None, :, None].expand(B, S, L, T),
-        eps[:, None].expand(B, S, L, T, D),
-    )
-    x_hat = denoise(z.reshape(-1, T, D), tau[None, None].expand(B, S, L).reshape(-1))
-    diff = ((x_hat.view(B, S, L, T, D) - x_hat_true[:, None]) ** 2).sum(-1)  # [B,S,L,T]
-    per_level = (diff * interior_mask(seg, T)[:, :, None]).sum(-1)  # [B,S,L]
-    return (per_level * weights).sum(-1) / weights.sum()
+    levels = segment_signal_levels(seg, T, tau, tau_key)  # [B,S,L,T]
+    z = add_noise(x[:, None, None], levels, eps[:, None])  # [B,S,L,T,D]
+    x_hat = denoise(z.reshape(-1, T, D), levels.reshape(-1, T)).view(B, S, L, T, D)
+    err = ((x_hat - x[:, None, None]) ** 2).sum(-1)  # [B,S,L,T]
+    return (err * interior_mask(seg, T)[:, :, None]).sum(-1)
+
+
+def combine_levels(level_costs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """[..., L] per-level costs -> [...] their weighted mean (weights [L])."""
+    return (level_costs * weights).sum(-1) / weights.sum()
+
+
+def all_segments(B: int, T: int) -> torch.Tensor:
+    """[B, P, 2] every segment (i, j) with j − i ≥ 2."""
+    ii, jj = torch.triu_indices(T, T, 2)
+    return torch.stack([ii, jj], -1)[None].expand(B, -1, -1)
+
+
+def level_cost_matrix(level_costs: torch.Tensor, T: int) -> torch.Tensor:
+    """[B, P, L] costs of `all_segments` -> [B, T, T, L] (0 for adjacent frames, +inf below)."""
+    B, _, L = level_costs.shape
+    ii, jj = torch.triu_indices(T, T, 2)
+    out = torch.full((B, T, T, L), float("inf"))
+    out[:, ii, jj] = level_costs
+    k = torch.arange(T - 1)
+    out[:, k, k + 1] = 0.0
+    return out
+
+
+def weighting_disagreement(
+    level_matrix: torch.Tensor, w_a: torch.Tensor, w_b: torch.Tensor, levels: list[int]
+) -> list[float]:
+    """Per keyframe level: the share of samples whose nested DP keyframes differ between the
+    level weights w_a and w_b (e.g. SNR vs uniform), given per-level cost matrices
+    [B, T, T, L]."""
+    sel_a = dp_select_levels(combine_levels(level_matrix, w_a), levels)
+    sel_b = dp_select_levels(combine_levels(level_matrix, w_b), levels)
+    return [float((a != b).any(1).float().mean()) for a, b in zip(sel_a, sel_b, strict=True)]

@@ -98,15 +98,39 @@ def dp_select(costs: Tensor, K: int, allowed: Tensor | None = None) -> Tensor:
     return idx
 
 
+def superset_costs(costs: Tensor, fixed: Tensor) -> Tensor:
+    """`costs` with +inf on every segment (i, j) that jumps over a frame of `fixed [B, M]`
+    (a fixed frame strictly between i and j). A K-keyframe path over these costs must stop at
+    every fixed frame, so `dp_select` on them is the exact best superset of `fixed`: the gaps
+    between consecutive fixed frames are independent and the DP distributes the extra
+    keyframes across them optimally."""
+    B, T, _ = costs.shape
+    fixed_count = indices_to_mask(fixed.to(costs.device), T).long().cumsum(dim=1)  # [B, T]
+    before_j = torch.cat([fixed_count.new_zeros(B, 1), fixed_count[:, :-1]], dim=1)
+    inside = before_j[:, None, :] - fixed_count[:, :, None]  # [B, i, j]: fixed in (i, j)
+    return costs.masked_fill(inside > 0, math.inf)
+
+
 def dp_select_levels(costs: Tensor, levels: list[int]) -> list[Tensor]:
-    """Nested DP: the finest level over all frames, then each coarser level restricted to the
-    frames of the level above. Returns `[B, K_s]` per level, ordered like `levels`."""
+    """Nested DP, bottom-up: level 0 is the unconstrained optimum with K_0 keyframes; each finer
+    level is the best K_s-keyframe superset of the level below (`superset_costs`). Returns
+    `[B, K_s]` per level, ordered like `levels`."""
     _check_costs(costs)
     T = costs.shape[1]
     check_levels(levels, T)
-    out = [dp_select(costs, levels[-1])]
-    for K in reversed(levels[:-1]):
-        out.insert(0, dp_select(costs, K, allowed=indices_to_mask(out[0], T)))
+    out = [dp_select(costs, levels[0])]
+    for K in levels[1:]:
+        out.append(dp_select(superset_costs(costs, out[-1]), K))
+    return out
+
+
+def nested_gaps(costs: Tensor, levels_idx: list[Tensor]) -> list[Tensor]:
+    """Per level `[B]`: cost of the nested selection over the unconstrained DP optimum with the
+    same number of keyframes, minus 1 (0 = the nesting costs nothing at that level)."""
+    out = []
+    for idx in levels_idx:
+        best = path_cost(costs, dp_select(costs, idx.shape[1]))
+        out.append(path_cost(costs, idx) / best.clamp_min(1e-12) - 1)
     return out
 
 

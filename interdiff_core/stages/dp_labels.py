@@ -1,4 +1,5 @@
-"""dp_labels: nested DP keyframes per sample and level, from D_phi's predicted costs."""
+"""dp_labels: nested DP keyframes per sample and level, from D_phi's predicted costs (bottom-up:
+level 0 is the unconstrained optimum, each finer level the best superset of the one below)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.runtime import stage_meta
-from interdiff_core.selection.dp import dp_select_levels
+from interdiff_core.selection.dp import dp_select_levels, nested_gaps
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,23 @@ def dp_labels(
         data = load_split(shard_dir, on_bad_sample=on_bad_sample)
         if levels[-1] > data.T:
             raise ValueError(f"dp.levels: {levels[-1]} keyframes > horizon {data.T}")
-        chunks = []
+        chunks, gaps = [], []
         for s in range(0, len(data), 256):
             costs = dphi.cost_matrix(data.cond[s : s + 256])
             chunks.append(dp_select_levels(costs, levels))
+            gaps.append(nested_gaps(costs, chunks[-1]))
+        for lvl, K in enumerate(levels):
+            g = torch.cat([c[lvl] for c in gaps])
+            log.info(
+                "%s level %d (K=%d): nested / unconstrained DP cost - 1 (D_phi costs): "
+                "mean %.4f, max %.4f, %.0f%% of samples above 0",
+                split,
+                lvl,
+                K,
+                g.mean(),
+                g.max(),
+                100 * (g > 1e-6).float().mean(),
+            )
         for lvl in range(len(levels)):
             out[f"{split}.level{lvl}"] = torch.cat([c[lvl] for c in chunks])
         interior = out[f"{split}.level0"][:, 1:-1].flatten()

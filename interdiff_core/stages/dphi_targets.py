@@ -1,4 +1,8 @@
-"""dphi_targets: segment costs cost(i, j) for sampled segments of the cached subsample."""
+"""dphi_targets: segment costs cost(i, j) for sampled segments of the cached subsample.
+
+With the teacher cost, it also measures on the first `probe_samples` sequences (every segment)
+how often the nested DP over SNR-weighted costs picks other keyframes than over uniformly
+weighted ones: the weighting matters only if that share is above 0."""
 
 from __future__ import annotations
 
@@ -9,31 +13,72 @@ import torch
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
-from interdiff_core.sample.two_phase import denoiser_at_level
-from interdiff_core.selection.costs import oracle_costs, sample_segments, snr_weights, teacher_costs
+from interdiff_core.sample.two_phase import cleanest_level, denoiser_at_level
+from interdiff_core.selection.costs import (
+    all_segments,
+    combine_levels,
+    level_cost_matrix,
+    oracle_costs,
+    sample_segments,
+    snr_weights,
+    teacher_level_costs,
+    weighting_disagreement,
+)
 
 log = logging.getLogger(__name__)
 
 
+def teacher_level_costs_batched(teacher, x, cond, seg, eps, tau, chunk: int = 2048):
+    """[B, S, L] teacher level costs, the teacher called on about `chunk` sequences at a time."""
+    B, S = seg.shape[:2]
+    L, T = tau.shape[0], x.shape[1]
+    tau_key = cleanest_level(teacher)
+    out = torch.empty(B, S, L)
+    per = max(1, chunk // L)  # segments per call
+    for b in range(B):
+        for s in range(0, S, per):
+            sl = slice(s, s + per)
+            n = seg[b, sl].shape[0]
+            f = denoiser_at_level(teacher, cond[b : b + 1].expand(n * L, -1), T)
+            out[b, sl] = teacher_level_costs(
+                f, x[b : b + 1], seg[b : b + 1, sl], eps[b : b + 1], tau, tau_key
+            )[0]
+    return out
+
+
 @torch.no_grad()
-def dphi_targets(cache_path, teacher_path, out_path, cfg: dict, seed: int) -> None:
+def dphi_targets(
+    cache_path, teacher_path, out_path, cfg: dict, seed: int, levels: list[int]
+) -> None:
     c, _ = load_tensors(cache_path, {"x": (None, None, None), "cond": (None, None)})
     x, cond = c["x"], c["cond"]
     N, T, _ = x.shape
     gen = torch.Generator().manual_seed(seed)
     seg = sample_segments(N, T, cfg["segments_per_sample"], gen)
+    extra = {}
     if cfg["kind"] == "oracle":
         cost = oracle_costs(x, seg)
     elif cfg["kind"] == "teacher":
         teacher, _ = load_teacher(teacher_path)
-        w = snr_weights(c["tau"], cfg["s_min"], cfg["s_max"], cfg["gamma"])
-        cost = torch.empty(N, seg.shape[1])
-        for s in range(0, N, 8):
-            b = slice(s, s + 8)
-            L = c["tau"].shape[0]
-            cb = cond[b].repeat_interleave(seg.shape[1] * L, 0)
-            f = denoiser_at_level(teacher, cb, T)
-            cost[b] = teacher_costs(f, x[b], seg[b], c["eps"][b], c["x_hat"][b], c["tau"], w)
+        tau = c["tau"]
+        w = snr_weights(tau, cfg["s_min"], cfg["s_max"], cfg["gamma"])
+        per_level = teacher_level_costs_batched(teacher, x, cond, seg, c["eps"], tau)
+        cost = combine_levels(per_level, w)
+        n = min(cfg["probe_samples"], N)
+        if n:
+            P = all_segments(n, T)
+            full = teacher_level_costs_batched(teacher, x[:n], cond[:n], P, c["eps"][:n], tau)
+            share = weighting_disagreement(
+                level_cost_matrix(full, T), w, torch.ones_like(w), levels
+            )
+            extra["snr_vs_uniform_dp_differs"] = share
+            for K, v in zip(levels, share, strict=True):
+                log.info(
+                    "K=%d: nested DP(SNR weights) != DP(uniform weights) in %.0f%% of %d samples",
+                    K,
+                    100 * v,
+                    n,
+                )
     else:
         raise ValueError(f"dphi.kind must be 'oracle' or 'teacher', got {cfg['kind']!r}")
     log.info(
@@ -44,5 +89,7 @@ def dphi_targets(cache_path, teacher_path, out_path, cfg: dict, seed: int) -> No
         cost.max(),
     )
     save_tensors(
-        out_path, {"cond": cond, "seg": seg, "cost": cost}, stage_meta("dphi_targets", cfg, T=T)
+        out_path,
+        {"cond": cond, "seg": seg, "cost": cost},
+        stage_meta("dphi_targets", cfg, T=T, **extra),
     )

@@ -41,6 +41,7 @@ def train_phase1(
         **cfg["model"],
     )
     cond = data.cond
+    sampling = cfg.get("step_sampling", "uniform")
 
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
@@ -48,7 +49,7 @@ def train_phase1(
         idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[0]
         keys, c, idx = on_model_device(model, gather_frames(data.x[b], idx), cond[b], idx)
         f = keyframe_fn(model, c, idx)
-        return shortcut_loss(f, keys, cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"])
+        return shortcut_loss(f, keys, cfg["k_max"], gen, cfg["diffusion_forcing"], sampling)
 
     meta = stage_meta("train_phase1", cfg, model, levels=levels)
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

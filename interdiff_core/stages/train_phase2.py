@@ -1,6 +1,8 @@
-"""train_phase2: the refiner over nested mask levels. Per batch a mask policy and a level s;
-keyframes of level s stay (level-0 ones replaced by cached phase-1 anchors with probability
-anchor_prob), the rest is interpolation plus Gaussian noise; the target is the clean sequence."""
+"""train_phase2: the refiner over nested mask levels, trained as it samples. Per batch a mask
+policy and a level s; level 0's keyframes are the ground truth (replaced by cached phase-1
+anchors with probability anchor_prob), the finer levels' keyframes come from the refiner's own
+previous-level predictions (`phase2_loss` unrolls `refine`, the sampling function, coarse to
+fine); the missing frames get each level's noise_sigma; the target is the clean sequence."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from interdiff_core.io import load_model, load_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
-from interdiff_core.sample.two_phase import refine_step
+from interdiff_core.sample.two_phase import phase2_loss
 from interdiff_core.stages.policies import mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
 
@@ -47,14 +49,15 @@ def train_phase2(
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         s = int(torch.randint(len(levels), (1,), generator=gen))
         policy = mix_choice(cfg["mask_mix"], gen)
-        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[s]
+        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[: s + 1]
         x = data.x[b]
         source = x
         if policy == "selector":
             source = with_anchors(x, cache["anchors"][b], cache["idx"][b], cfg["anchor_prob"], gen)
-        x, keys, idx, c = on_model_device(model, x, gather_frames(source, idx), idx, data.cond[b])
-        pred = refine_step(model, keys, idx, s, c, data.T, sigmas[s], gen)
-        return ((pred - x) ** 2).mean()
+        x, keys0, c, *idx = on_model_device(
+            model, x, gather_frames(source, idx[0]), data.cond[b], *idx
+        )
+        return phase2_loss(model, x, keys0, idx, s, c, sigmas, gen)
 
     meta = stage_meta("train_phase2", cfg, model, levels=levels)
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)

@@ -26,13 +26,13 @@ def train_teacher(
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         x, c = on_model_device(model, data.x[b], cond[b])
-        return shortcut_loss(
-            teacher_fn(model, c, data.T), x, cfg["k_max"], gen, per_frame=cfg["diffusion_forcing"]
-        )
+        f = teacher_fn(model, c, data.T)
+        return shortcut_loss(f, x, cfg["k_max"], gen, cfg["diffusion_forcing"], sampling)
 
+    sampling = cfg.get("step_sampling", "uniform")
     if cfg.get("windows"):
         windows = AlternatingWindows(data.x, cond, cfg["windows"], seed)
-        loss_fn = window_loss_fn(windows, cfg["k_max"], per_frame=cfg["diffusion_forcing"])
+        loss_fn = window_loss_fn(windows, cfg["k_max"], cfg["diffusion_forcing"], sampling)
 
     meta = stage_meta(
         "train_teacher",
