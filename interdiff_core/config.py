@@ -44,9 +44,10 @@ def check_config(cfg: dict) -> None:
     for field, k_max in [("sample.teacher_steps", cfg["teacher"]["k_max"]),
                          ("sample.phase1_steps", cfg["phase1"]["k_max"]),
                          ("phase1.anchor_steps", cfg["phase1"]["k_max"]),
-                         ("sample.untrained_steps", cfg["teacher"]["k_max"])]:  # fmt: skip
+                         ("sample.untrained_steps", cfg["teacher"]["k_max"]),
+                         ("sample.ablation_steps", cfg["phase1"]["k_max"])]:  # fmt: skip
         section, key = field.split(".")
-        value = cfg[section][key]
+        value = cfg[section].get(key, [])
         for steps in value if isinstance(value, list) else [value]:
             if steps > k_max:
                 _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")

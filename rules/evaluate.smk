@@ -9,6 +9,7 @@ rule sample:
         selector=owned("train_selector", "model"),
         phase1=owned("train_phase1", "model"),
         phase2=owned("train_phase2", "model"),
+        dphi=owned("train_dphi", "model"),
     output:
         samples=f"{RUN}/samples/{{split}}.safetensors",
     log:

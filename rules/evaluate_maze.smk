@@ -42,6 +42,7 @@ rule execute:
         selector=owned("train_selector", "model"),
         phase1=owned("train_phase1", "model"),
         phase2=owned("train_phase2", "model"),
+        dphi=owned("train_dphi", "model"),
     output:
         episodes=f"{RUN}/episodes/{{split}}.safetensors",
     log:

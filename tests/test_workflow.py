@@ -22,7 +22,10 @@ PHASE2_AND_AFTER = {
     "summarize_runs",
     "all",
 }
-METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase"}
+ARMS = {
+    f"{m}_{src}" for m in ("two_phase", "interp_only") for src in ("uniform", "dp_dphi", "dp_true")
+}
+METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase", *ARMS}
 
 
 def test_whole_dag_produces_metrics_plots_and_logs(finished):
@@ -37,6 +40,9 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert (expert.success == 1).all() and np.allclose(expert.score, 100)  # its own reference
     assert executed.chosen_on_val.sum() == 2 * 2  # teacher and two-phase, once per split
     paired = pd.read_csv(res / "eval" / "paired.csv")
+    assert {("two_phase@4", "two_phase_uniform@4"), ("two_phase@4", "interp_only@4")} <= set(
+        zip(paired.a, paired.b)
+    )
     assert (paired.ci_lo <= paired["diff"]).all() and (paired["diff"] <= paired.ci_hi).all()
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
     selector = pd.read_csv(res / "eval" / "selector.csv")
@@ -120,7 +126,7 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
     cfg = yaml.safe_load((finished / "micro.yaml").read_text())
     data = finished / "results" / "micro"
     run = data / "base" / "seed0"
-    names = ("teacher", "selector", "phase1", "phase2")
+    names = ("teacher", "selector", "phase1", "phase2", "dphi")
     models = {"paths": [run / "models" / f"{m}.safetensors" for m in names], "cfg": cfg["sample"]}
     args = (run / "samples" / "val.safetensors", data / "data" / "raw.safetensors", "val")
     execute(*args, tmp_path / "open.safetensors", 0)

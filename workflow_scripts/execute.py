@@ -3,7 +3,7 @@ from interdiff_core.stages.execute import execute
 
 setup(snakemake.log[0], snakemake.threads)
 models = {
-    "paths": [snakemake.input[k] for k in ("teacher", "selector", "phase1", "phase2")],
+    "paths": [snakemake.input[k] for k in ("teacher", "selector", "phase1", "phase2", "dphi")],
     "cfg": snakemake.params.sample,
 }
 execute(

@@ -8,6 +8,7 @@ sample_all(
     snakemake.input.selector,
     snakemake.input.phase1,
     snakemake.input.phase2,
+    snakemake.input.dphi,
     snakemake.output.samples,
     snakemake.params.cfg,
     snakemake.params.seed,

@@ -58,6 +58,16 @@ class SegmentCostPredictor(nn.Module):
         return out
 
 
+@torch.no_grad()
+def dphi_nested(dphi, cond: torch.Tensor, levels: list[int], chunk: int = 256) -> list:
+    """Nested DP keyframes over D_phi's predicted costs, `[N, K_s]` per level."""
+    from interdiff_core.selection.dp import dp_select_levels
+
+    parts = [dp_select_levels(dphi.cost_matrix(cond[s : s + chunk]), levels)
+             for s in range(0, len(cond), chunk)]  # fmt: skip
+    return [torch.cat([p[lvl] for p in parts]) for lvl in range(len(levels))]
+
+
 LOSS_TERMS = ("mse", "log", "rank")
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from interdiff_core.io import load_model
+from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
@@ -23,7 +24,13 @@ from interdiff_core.sample.two_phase import (
     sample_teacher,
     sampling_sigmas,
 )
-from interdiff_core.selection.masks import interpolate
+from interdiff_core.selection.dp import dp_select_levels
+from interdiff_core.selection.keyframe_eval import true_cost_matrix
+from interdiff_core.selection.masks import interpolate, uniform_nested
+
+# Where two-phase's keyframe indices come from (`sample.keyframe_sources` adds arms beside the
+# selector's): `dp_true` runs the DP on the true cost against the ground truth, an upper bound.
+KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true")
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Planner:
     nfe: int
     tokens: int
     plan: Callable  # (split, generator) -> [N, T, D]
+    uses_truth: bool = False  # reads the split's ground truth (an upper bound, not a method)
 
     @property
     def key(self) -> str:
@@ -45,18 +53,40 @@ class Models:
     selector: torch.nn.Module
     phase1: torch.nn.Module
     phase2: torch.nn.Module
+    dphi: torch.nn.Module | None
     levels: list[int]
     phase2_sigmas: list[float]
     teacher_meta: dict
 
     @classmethod
-    def load(cls, teacher_path, selector_path, phase1_path, phase2_path, phase2_noise: str):
+    def load(
+        cls,
+        teacher_path,
+        selector_path,
+        phase1_path,
+        phase2_path,
+        phase2_noise: str,
+        dphi_path=None,
+    ):
         teacher, teacher_meta = load_teacher(teacher_path)
+        dphi = load_model(SegmentCostPredictor, dphi_path)[0] if dphi_path else None
         selector, _ = load_model(SequenceTransformer, selector_path)
         phase1, _ = load_model(SequenceTransformer, phase1_path)
         phase2, meta2 = load_model(SequenceTransformer, phase2_path)
         sigmas = sampling_sigmas(meta2["config"]["noise_sigma"], phase2_noise)
-        return cls(teacher, selector, phase1, phase2, meta2["levels"], sigmas, teacher_meta)
+        return cls(teacher, selector, phase1, phase2, dphi, meta2["levels"], sigmas, teacher_meta)
+
+    def keyframes(self, source: str, d, T: int) -> list[torch.Tensor]:
+        """Nested keyframe indices of a split from one source (KEYFRAME_SOURCES)."""
+        if source == "selector":
+            return select_nested(self.selector, d.cond, self.levels, T)
+        if source == "uniform":
+            return uniform_nested(len(d), T, self.levels)
+        if source == "dp_dphi":
+            return dphi_nested(self.dphi, d.cond, self.levels)
+        if source == "dp_true":
+            return dp_select_levels(true_cost_matrix(d.x), self.levels)
+        raise ValueError(f"sample.keyframe_sources: unknown source {source!r}")
 
 
 def build_planners(
@@ -84,11 +114,14 @@ def build_planners(
 
     out.append(Planner(baseline, 0, 0, 0, line))
     sel_tokens = len(levels) * (T + n_cond)
-    for k in cfg["phase1_steps"]:
+    arms = [("selector", k, "") for k in cfg["phase1_steps"]]
+    arms += [(src, cfg["ablation_steps"], f"_{src}") for src in cfg.get("keyframe_sources", [])]
+    for source, k, suffix in arms:
         p1_tokens = k * (levels[0] + n_cond)
+        cost = sel_tokens if source == "selector" else 0  # D_phi's DP: no sequence tokens
 
-        def keyframes(d, g, k=k):
-            idx = select_nested(models.selector, d.cond, levels, T)
+        def keyframes(d, g, k=k, source=source):
+            idx = models.keyframes(source, d, T)
             return idx, sample_keyframes(models.phase1, d.cond, idx[0], k, g)
 
         def interp_only(d, g, keyframes=keyframes):
@@ -99,7 +132,13 @@ def build_planners(
             idx, anchors = keyframes(d, g)
             return refine(models.phase2, anchors, idx, d.cond, T, models.phase2_sigmas, g)
 
-        out.append(Planner("interp_only", k, k + len(levels), sel_tokens + p1_tokens, interp_only))
-        tokens = sel_tokens + p1_tokens + len(levels) * (T + n_cond)
-        out.append(Planner("two_phase", k, k + 2 * len(levels), tokens, two_phase))
+        truth = source == "dp_true"
+        nfe0 = len(levels) if source == "selector" else 0
+        out.append(
+            Planner(f"interp_only{suffix}", k, k + nfe0, cost + p1_tokens, interp_only, truth)
+        )
+        tokens = cost + p1_tokens + len(levels) * (T + n_cond)
+        out.append(
+            Planner(f"two_phase{suffix}", k, k + nfe0 + len(levels), tokens, two_phase, truth)
+        )
     return out

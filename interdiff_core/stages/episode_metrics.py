@@ -82,6 +82,22 @@ def best_on_val(values: dict, method: str) -> str:
     return max(keys, key=lambda k: (means[k], -int(k.split("@")[1])))
 
 
+def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
+    """(a, b) pairs reported as a − b: two-phase and interpolation-only minus the val-chosen
+    teacher; two-phase minus interpolation-only (what phase-2 adds); two-phase with the
+    selector's keyframes minus each other keyframe source at the same phase-1 steps."""
+    out = []
+    for key in sorted(keys):
+        method, _, steps = key.partition("@")
+        if method in ("two_phase", "interp_only"):
+            out.append((key, teacher))
+        if method.startswith("two_phase") and f"interp_only{method[9:]}@{steps}" in keys:
+            out.append((key, f"interp_only{method[9:]}@{steps}"))
+        if method.startswith("two_phase_") and f"two_phase@{steps}" in keys:
+            out.append((f"two_phase@{steps}", key))
+    return out
+
+
 def episode_metrics(episodes: dict[str, str], out_csv, paired_csv, n_boot: int, seed: int):
     rows, paired = [], []
     per_split = {split: split_values(path) for split, path in episodes.items()}
@@ -99,23 +115,13 @@ def episode_metrics(episodes: dict[str, str], out_csv, paired_csv, n_boot: int, 
                 row[f"{name}_se"] = _se(v[name])
             row.update(nfe=nfe, tokens=tokens, chosen_on_val=key in chosen.values())
             rows.append(row)
-        mazes = sorted({maze for maze, _ in values})
-        for maze in mazes:
-            for key_a in sorted(k for (mz, k) in values if mz == maze and "@" in k):
-                method = key_a.split("@")[0]
-                if method not in ("two_phase", "interp_only"):
-                    continue
-                baselines = [chosen["teacher"]]
-                if method == "two_phase":
-                    baselines.append(key_a.replace("two_phase", "interp_only"))
-                for key_b in baselines:
-                    a, b = values[(maze, key_a)]["score_d4rl"], values[(maze, key_b)]["score_d4rl"]
-                    diff, lo, hi = bootstrap_diff(a, b, n_boot, seed)
-                    paired.append(
-                        dict(
-                            split=split, maze=maze, a=key_a, b=key_b, diff=diff, ci_lo=lo, ci_hi=hi
-                        )
-                    )
+        for maze in sorted({maze for maze, _ in values}):
+            keys = {k for (mz, k) in values if mz == maze}
+            for key_a, key_b in comparisons(keys, chosen["teacher"]):
+                a, b = values[(maze, key_a)]["score_d4rl"], values[(maze, key_b)]["score_d4rl"]
+                diff, lo, hi = bootstrap_diff(a, b, n_boot, seed)
+                row = dict(split=split, maze=maze, a=key_a, b=key_b)
+                paired.append(dict(row, diff=diff, ci_lo=lo, ci_hi=hi))
     table = pd.DataFrame(rows)
     log.info("executed:\n%s", table.to_string(index=False))
     for df, path in ((table, out_csv), (pd.DataFrame(paired), paired_csv)):

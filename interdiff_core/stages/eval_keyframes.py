@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import logging
 
-import torch
-
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_model
-from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.selection.dp import dp_select_levels
@@ -23,14 +21,6 @@ from interdiff_core.selection.keyframe_eval import (
 from interdiff_core.selection.masks import uniform_nested
 
 log = logging.getLogger(__name__)
-
-
-@torch.no_grad()
-def dphi_nested(dphi, cond: torch.Tensor, levels: list[int], chunk: int = 256):
-    """Nested DP keyframes over D_phi's predicted costs, `[N, K_s]` per level."""
-    parts = [dp_select_levels(dphi.cost_matrix(cond[s : s + chunk]), levels)
-             for s in range(0, len(cond), chunk)]  # fmt: skip
-    return [torch.cat([p[lvl] for p in parts]) for lvl in range(len(levels))]
 
 
 def eval_keyframes(

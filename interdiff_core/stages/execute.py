@@ -45,7 +45,8 @@ class Replanner:
     """Policies that replan every k env steps from the current observation."""
 
     def __init__(self, planners: list, samples: dict, k: int, stride: int):
-        self.planners = {p.key: p for p in planners}
+        # an arm that reads the ground truth cannot replan (there is none mid-episode): open loop
+        self.planners = {p.key: p for p in planners if not p.uses_truth}
         self.samples, self.k, self.stride = samples, k, stride
         self.grid = samples["occ"].shape[-1]
 
@@ -107,7 +108,9 @@ def execute(
     methods = [*keys, *REFERENCES]
     replan = None
     if replan_every:
-        loaded = Models.load(*models["paths"], models["cfg"]["phase2_noise"])
+        teacher, selector, phase1, phase2, dphi = models["paths"]
+        noise = models["cfg"]["phase2_noise"]
+        loaded = Models.load(teacher, selector, phase1, phase2, noise, dphi)
         cond_dim = samples["occ"][0].numel() * 2 + samples["start_goal"].shape[1]
         T = samples["gt"].shape[1]
         planners = build_planners(loaded, models["cfg"], T, cond_dim, "straight_line", seed)

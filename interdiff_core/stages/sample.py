@@ -30,6 +30,7 @@ def sample_all(
     selector_path,
     phase1_path,
     phase2_path,
+    dphi_path,
     out_path,
     cfg: dict,
     seed: int,
@@ -39,7 +40,9 @@ def sample_all(
     skipped_split = data.skipped
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))
-    models = Models.load(teacher_path, selector_path, phase1_path, phase2_path, cfg["phase2_noise"])
+    models = Models.load(
+        teacher_path, selector_path, phase1_path, phase2_path, cfg["phase2_noise"], dphi_path
+    )
     planners = build_planners(models, cfg, data.T, data.cond.shape[1], data.baseline, seed)
     results: dict[str, torch.Tensor] = {}
     rows = []

@@ -22,7 +22,8 @@ VALUES = ("score_d4rl", "score", "success", "ret", "tokens", "nfe")
 def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The test rows one run reports: val-chosen settings and the baselines."""
     test = table[table.split == "test"]
-    picked = test[test.chosen_on_val.astype(bool) | test.method.isin(BASELINES)]
+    arms = test.method.str.startswith(("two_phase_", "interp_only_"))  # keyframe sources
+    picked = test[test.chosen_on_val.astype(bool) | test.method.isin(BASELINES) | arms]
     two = test[(test.method == "two_phase") & test.chosen_on_val.astype(bool)]
     interp = test[(test.method == "interp_only") & test.steps.isin(two.steps)]
     return pd.concat([picked, interp]).assign(
