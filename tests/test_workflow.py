@@ -141,3 +141,8 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
     for key in ("expert", "random", "tracked_reference"):
         assert torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
+
+
+def test_the_html_report_builds(finished):
+    out = snakemake(finished, "--report", "report.html")
+    assert out.returncode == 0 and (finished / "report.html").stat().st_size > 100_000
