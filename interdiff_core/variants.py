@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 
 BASE = "base"
-# stage -> (config sections it reads, upstream stages)
+# stage -> (config sections it reads, or "section.key" for one key, upstream stages)
 STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "train_teacher": (("teacher",), ()),
-    "teacher_precompute": (("dphi",), ("train_teacher",)),
+    "teacher_precompute": (("dphi.subsample", "dphi.t_steps"), ("train_teacher",)),
     "dphi_targets": (("dphi",), ("teacher_precompute",)),
     "train_dphi": (("dphi",), ("dphi_targets",)),
     "dp_labels": (("dp",), ("train_dphi",)),
@@ -78,6 +78,10 @@ def owner(configs: dict[str, dict], variant: str, stage: str) -> str:
     section the artifact depends on, else the variant itself."""
     if variant not in configs:
         raise ValueError(f"unknown variant {variant!r}; known: {sorted(configs)}")
+    def value(cfg: dict, field: str):
+        section, _, key = field.partition(".")
+        return cfg.get(section, {}).get(key) if key else cfg.get(section)
+
     mine, base = configs[variant], configs[BASE]
-    same = all(mine.get(s) == base.get(s) for s in sections_of(stage))
+    same = all(value(mine, f) == value(base, f) for f in sections_of(stage))
     return BASE if same else variant

@@ -1,0 +1,94 @@
+"""Variants and training seeds: merged configs, which run owns which artifact, and the jobs a
+new variant or seed plans on the finished micro run (only what it does not share)."""
+
+import re
+
+import pytest
+import yaml
+from conftest import planned_jobs, snakemake
+
+from interdiff_core.variants import BASE, owner, sections_of, variant_configs
+
+CFG = {
+    "run": {"seed": 0},
+    "data": {"horizon": 9},
+    "teacher": {"steps": 6},
+    "dphi": {"subsample": 4, "t_steps": 4, "steps": 6},
+    "dp": {"levels": [4, 8]},
+    "selector": {"steps": 6},
+    "phase1": {"steps": 6},
+    "phase2": {"steps": 6, "anchor_prob": 0.5},
+    "sample": {"n_samples": 4},
+    "evaluate": {"goal": "fixed"},
+    "metrics": {},
+}
+
+
+def test_a_variant_is_the_config_with_its_sections_deep_merged():
+    cfg = dict(CFG, variants={"p2": {"desc": "d", "phase2": {"anchor_prob": 0.25}}})
+    configs = variant_configs(cfg)
+    assert set(configs) == {BASE, "p2"} and "variants" not in configs["p2"]
+    assert configs["p2"]["phase2"] == {"steps": 6, "anchor_prob": 0.25}
+    assert configs[BASE]["phase2"]["anchor_prob"] == 0.5  # base untouched
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"desc": "d", "data": {"horizon": 17}}, "shared by every variant"),
+        ({"desc": "d", "nonsense": {}}, "unknown section"),
+    ],
+)
+def test_a_variant_that_changes_shared_data_or_unknown_sections_is_refused(spec, message):
+    with pytest.raises(ValueError, match=f"variants.v.*{message}"):
+        variant_configs(dict(CFG, variants={"v": spec}))
+
+
+def test_each_stage_is_owned_by_base_unless_a_section_it_depends_on_differs():
+    configs = variant_configs(
+        dict(
+            CFG,
+            variants={
+                "p2": {"desc": "", "phase2": {"anchor_prob": 0.25}},
+                "dphi_steps": {"desc": "", "dphi": {"steps": 9}},
+            },
+        )
+    )
+    for stage in ("train_teacher", "train_dphi", "train_selector", "train_phase1"):
+        assert owner(configs, "p2", stage) == BASE
+    for stage in ("train_phase2", "sample", "execute"):
+        assert owner(configs, "p2", stage) == "p2"
+    # D_phi's training steps: not the teacher's cache (it reads two dphi keys only)
+    assert owner(configs, "dphi_steps", "teacher_precompute") == BASE
+    assert owner(configs, "dphi_steps", "train_dphi") == "dphi_steps"
+    assert owner(configs, "dphi_steps", "train_phase2") == "dphi_steps"  # labels upstream
+    assert "teacher" in sections_of("sample") and "evaluate" in sections_of("episode_metrics")
+
+
+def _outputs(out) -> list[str]:
+    return re.findall(r"output: (\S+)", out.stdout + out.stderr)
+
+
+@pytest.mark.workflow
+def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finished):
+    original = (finished / "micro.yaml").read_text()
+    cfg = yaml.safe_load(original)
+    try:
+        cfg["variants"] = {"p2": {"desc": "anchors less often", "phase2": {"anchor_prob": 0.25}}}
+        (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
+        out = snakemake(finished, "-n")
+        assert planned_jobs(out) == {
+            "train_phase2", "sample", "execute", "metrics", "episode_metrics", "plots",
+            "plots_executed", "summarize_runs", "all"}  # fmt: skip
+        assert all("/p2/seed0/" in p or "/eval/summary.csv" in p for p in _outputs(out))
+
+        del cfg["variants"]
+        cfg["run"]["seeds"] = [0, 1]
+        (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
+        out = snakemake(finished, "-n")
+        assert {"train_teacher", "train_phase2", "execute"} <= planned_jobs(out)
+        assert not {"prepare_data", "tokenize"} & planned_jobs(out)  # the data are shared
+        assert all("/base/seed1/" in p or "/eval/summary.csv" in p for p in _outputs(out))
+    finally:
+        (finished / "micro.yaml").write_text(original)
+    assert planned_jobs(snakemake(finished, "-n")) == set()
