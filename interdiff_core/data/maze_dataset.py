@@ -80,7 +80,12 @@ class MazeSplit:
         return torch.stack([torch.cat([start, vel], 1), torch.cat([goal, vel], 1)], dim=1)
 
     def sample_extras(self) -> dict[str, torch.Tensor]:
-        return {"occ": self.occ, "start_goal": self.start_goal, "maze_id": self.maze_id}
+        return {
+            "occ": self.occ,
+            "sdf": self.sdf,
+            "start_goal": self.start_goal,
+            "maze_id": self.maze_id,
+        }
 
     def __len__(self) -> int:
         return self.x.shape[0]
