@@ -78,6 +78,7 @@ def owner(configs: dict[str, dict], variant: str, stage: str) -> str:
     section the artifact depends on, else the variant itself."""
     if variant not in configs:
         raise ValueError(f"unknown variant {variant!r}; known: {sorted(configs)}")
+
     def value(cfg: dict, field: str):
         section, _, key = field.partition(".")
         return cfg.get(section, {}).get(key) if key else cfg.get(section)
