@@ -13,9 +13,11 @@ from interdiff_core.selection.costs import (
     level_cost_matrix,
     noise_levels,
     oracle_cost_matrix,
+    oracle_costs,
     sample_segments,
     segment_signal_levels,
     snr_weights,
+    teacher_bridge_level_costs,
     teacher_level_costs,
     weighting_disagreement,
 )
@@ -129,3 +131,17 @@ def test_level_cost_matrix_places_every_segment():
     for i, j in P[0].tolist():
         assert m[i, j] == 10 * i + j
     assert m[2, 3] == 0 and torch.isinf(m[3, 2])
+
+
+def test_teacher_bridge_cost_closed_form_for_an_identity_teacher():
+    """If the teacher returns z, its predictions differ by τ·(bridge − x) on the interior, so
+    level l's cost is τ_l² times the oracle cost: the same ranking of segments at every level
+    (the weighting is a constant factor for this teacher, by construction)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 10, 2)
+    seg = sample_segments(2, 10, 5, gen)
+    tau = noise_levels(4)
+    eps = torch.randn(2, 4, 10, 2, generator=gen)
+    x_hat_true = tau[None, :, None, None] * x[:, None] + (1 - tau[None, :, None, None]) * eps
+    got = teacher_bridge_level_costs(lambda z, t: z, x, seg, eps, x_hat_true, tau)
+    torch.testing.assert_close(got, tau**2 * oracle_costs(x, seg)[..., None])

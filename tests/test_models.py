@@ -56,13 +56,26 @@ def test_place_frames_and_anchors_change_the_result():
     assert torch.equal(always, out) and torch.equal(never, x)
 
 
-def test_dphi_cost_matrix_is_positive_with_free_adjacent_segments():
-    m = SegmentCostPredictor(5, 7, d_model=16, scale=2.0)
+@pytest.mark.parametrize("form", ["density", "pairwise"])
+def test_dphi_cost_matrix_is_positive_with_free_adjacent_segments(form):
+    m = SegmentCostPredictor(5, 7, d_model=16, scale=2.0, form=form)
     c = m.cost_matrix(torch.randn(2, 5))
     upper = torch.triu(torch.ones(7, 7, dtype=torch.bool), 2)
     assert torch.all(c[:, upper] > 0) and torch.isfinite(c[:, upper]).all()
     assert torch.all(torch.diagonal(c, 1, 1, 2) == 0)
     assert torch.isinf(c[:, 3, 1]).all()
+
+
+def test_dphi_density_form_is_superadditive():
+    """A segment never costs less than two segments that split it (so the DP cannot prefer a
+    long segment over its parts); the pairwise form has no such guarantee."""
+    torch.manual_seed(0)
+    m = SegmentCostPredictor(5, 12, d_model=16, form="density", n_components=2)
+    seg = torch.tensor([[[0, 11], [0, 5], [5, 11], [2, 9], [2, 4], [4, 9]]])
+    c = m(torch.randn(1, 5), seg)[0]
+    assert c[0] >= c[1] + c[2] and c[3] >= c[4] + c[5]
+    with pytest.raises(ValueError, match="dphi.model.form"):
+        SegmentCostPredictor(5, 12, form="table")
 
 
 def test_phase2_sampling_noise_none_refines_the_interpolation_itself():

@@ -9,8 +9,8 @@ from conftest import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 SHARED = {"train_teacher", "teacher_precompute", "dphi_targets", "train_dphi", "dp_labels",
-          "train_selector", "train_phase1", "anchor_precompute", "train_phase2", "sample",
-          "metrics", "plots", "all"}  # fmt: skip
+          "train_selector", "eval_keyframes", "train_phase1", "anchor_precompute",
+          "train_phase2", "sample", "metrics", "plots", "all"}  # fmt: skip
 VIDEO_ONLY = {"prepare_data", "train_tokenizer", "tokenize", "train_interpolator",
               "eval_interpolator", "rollout"}  # fmt: skip
 

@@ -1,6 +1,6 @@
 """D_phi: predicts segment costs cost(i, j) from the conditioning alone, for the keyframe DP.
 
-Predicted costs are positive by construction, `scale · exp(y)`, so a keyframe set's cost
+Predicted costs are positive by construction (see the two forms below), so a keyframe set's cost
 is a sum of positive segment costs, as the DP needs; adjacent keyframes (no interior frame)
 cost exactly 0. The DP adds costs, so what it needs is each segment's conditional mean cost
 (by linearity of expectation, the DP over conditional means minimises the expected true cost),
@@ -22,15 +22,47 @@ from torch import nn
 FLOOR = 1e-3  # of the scale: the log term's floor
 
 
+FORMS = ("density", "pairwise")
+
+
 class SegmentCostPredictor(nn.Module):
-    def __init__(self, cond_dim: int, T: int, d_model: int = 128, scale: float = 1.0):
+    """Two forms (`dphi.model.form`):
+    - density: cost(i, j) = scale · Σ_c exp(b_c) · (m_c(i, j) / (T − 1))^{p_c}, m_c(i, j) the
+      mass between i and j of a positive per-step density ρ_c(cond) [T − 1], p_c ≥ 1 learned.
+      Each term is superadditive (a long segment never costs less than its parts), so the DP
+      cannot exploit underestimated long segments, and a constant density gives uniform
+      spacing: the conditioning only moves keyframes where it predicts more cost.
+    - pairwise: cost(i, j) = scale · exp(MLP(cond, i, j)), one free value per segment.
+    """
+
+    def __init__(
+        self,
+        cond_dim: int,
+        T: int,
+        d_model: int = 128,
+        scale: float = 1.0,
+        form: str = "density",
+        n_components: int = 2,
+    ):
         super().__init__()
-        self.config = dict(cond_dim=cond_dim, T=T, d_model=d_model, scale=scale)
-        self.T = T
-        self.scale = scale
-        self.cond = nn.Sequential(
-            nn.Linear(cond_dim, d_model), nn.GELU(), nn.Linear(d_model, d_model)
+        if form not in FORMS:
+            raise ValueError(f"dphi.model.form must be one of {FORMS}, got {form!r}")
+        self.config = dict(
+            cond_dim=cond_dim,
+            T=T,
+            d_model=d_model,
+            scale=scale,
+            form=form,
+            n_components=n_components,
         )
+        self.T, self.scale, self.form, self.n = T, scale, form, n_components
+        out = n_components * (T - 1) if form == "density" else d_model
+        self.cond = nn.Sequential(nn.Linear(cond_dim, d_model), nn.GELU(), nn.Linear(d_model, out))
+        if form == "density":
+            # powers start spread over [1.3, 3.7]: noise-like and curvature-like growth
+            self.p_raw = nn.Parameter(torch.linspace(-1.0, 1.5, n_components))
+            self.log_w = nn.Parameter(torch.zeros(n_components))
+            return
         self.left = nn.Embedding(T, d_model)  # integer frame positions of the two ends
         self.right = nn.Embedding(T, d_model)
         self.feat = nn.Linear(3, d_model)  # left end, right end, gap; each / (T − 1)
@@ -38,9 +70,23 @@ class SegmentCostPredictor(nn.Module):
             nn.GELU(), nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, 1)
         )
 
+    def powers(self) -> torch.Tensor:
+        return 1 + F.softplus(self.p_raw)
+
     def forward(self, cond: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         """cond [B,C], seg [B,S,2] -> predicted costs [B,S], positive."""
         i, j = seg[..., 0], seg[..., 1]
+        if self.form == "density":
+            B, S, n = cond.shape[0], seg.shape[1], self.n
+            rho = F.softplus(self.cond(cond)).view(B, n, self.T - 1) + 1e-4
+            cum = torch.cat([rho.new_zeros(B, n, 1), rho.cumsum(2)], 2)  # [B, n, T]
+            mass = cum.gather(2, j[:, None].expand(B, n, S)) - cum.gather(
+                2, i[:, None].expand(B, n, S)
+            )
+            log_terms = self.log_w[:, None] + self.powers()[:, None] * torch.log(
+                mass / (self.T - 1)
+            )
+            return self.scale * torch.exp(log_terms.clamp(max=30)).sum(1)
         f = torch.stack([i, j, j - i], -1).float() / (self.T - 1)
         h = self.cond(cond)[:, None] + self.left(i) + self.right(j) + self.feat(f)
         return self.scale * torch.exp(self.head(h).squeeze(-1).clamp(-30, 30))

@@ -1,6 +1,6 @@
 """dphi_targets: segment costs cost(i, j) for sampled segments of the cached subsample.
 
-With the teacher cost, it also measures on the first `probe_samples` sequences (every segment)
+With a teacher cost, it also measures on the first `probe_samples` sequences (every segment)
 how often the nested DP over SNR-weighted costs picks other keyframes than over uniformly
 weighted ones: the weighting matters only if that share is above 0."""
 
@@ -21,6 +21,7 @@ from interdiff_core.selection.costs import (
     oracle_costs,
     sample_segments,
     snr_weights,
+    teacher_bridge_level_costs,
     teacher_level_costs,
     weighting_disagreement,
 )
@@ -28,8 +29,11 @@ from interdiff_core.selection.costs import (
 log = logging.getLogger(__name__)
 
 
-def teacher_level_costs_batched(teacher, x, cond, seg, eps, tau, chunk: int = 2048):
-    """[B, S, L] teacher level costs, the teacher called on about `chunk` sequences at a time."""
+def teacher_level_costs_batched(
+    kind: str, teacher, x, cond, seg, eps, x_hat, tau, chunk: int = 2048
+) -> torch.Tensor:
+    """[B, S, L] per-level costs of `kind` (teacher | teacher_infill), the teacher called on
+    about `chunk` sequences at a time."""
     B, S = seg.shape[:2]
     L, T = tau.shape[0], x.shape[1]
     tau_key = cleanest_level(teacher)
@@ -40,9 +44,11 @@ def teacher_level_costs_batched(teacher, x, cond, seg, eps, tau, chunk: int = 20
             sl = slice(s, s + per)
             n = seg[b, sl].shape[0]
             f = denoiser_at_level(teacher, cond[b : b + 1].expand(n * L, -1), T)
-            out[b, sl] = teacher_level_costs(
-                f, x[b : b + 1], seg[b : b + 1, sl], eps[b : b + 1], tau, tau_key
-            )[0]
+            xb, sb, eb = x[b : b + 1], seg[b : b + 1, sl], eps[b : b + 1]
+            if kind == "teacher":
+                out[b, sl] = teacher_bridge_level_costs(f, xb, sb, eb, x_hat[b : b + 1], tau)[0]
+            else:
+                out[b, sl] = teacher_level_costs(f, xb, sb, eb, tau, tau_key)[0]
     return out
 
 
@@ -58,16 +64,19 @@ def dphi_targets(
     extra = {}
     if cfg["kind"] == "oracle":
         cost = oracle_costs(x, seg)
-    elif cfg["kind"] == "teacher":
+    elif cfg["kind"] in ("teacher", "teacher_infill"):
         teacher, _ = load_teacher(teacher_path)
         tau = c["tau"]
         w = snr_weights(tau, cfg["s_min"], cfg["s_max"], cfg["gamma"])
-        per_level = teacher_level_costs_batched(teacher, x, cond, seg, c["eps"], tau)
+        kind, eps, x_hat = cfg["kind"], c["eps"], c["x_hat"]
+        per_level = teacher_level_costs_batched(kind, teacher, x, cond, seg, eps, x_hat, tau)
         cost = combine_levels(per_level, w)
         n = min(cfg["probe_samples"], N)
         if n:
             P = all_segments(n, T)
-            full = teacher_level_costs_batched(teacher, x[:n], cond[:n], P, c["eps"][:n], tau)
+            full = teacher_level_costs_batched(
+                kind, teacher, x[:n], cond[:n], P, eps[:n], x_hat[:n], tau
+            )
             share = weighting_disagreement(
                 level_cost_matrix(full, T), w, torch.ones_like(w), levels
             )
@@ -80,7 +89,9 @@ def dphi_targets(
                     n,
                 )
     else:
-        raise ValueError(f"dphi.kind must be 'oracle' or 'teacher', got {cfg['kind']!r}")
+        raise ValueError(
+            f"dphi.kind must be 'oracle', 'teacher' or 'teacher_infill', got {cfg['kind']!r}"
+        )
     log.info(
         "%s costs: mean %.4g, median %.4g, max %.4g",
         cfg["kind"],
