@@ -183,7 +183,8 @@ def test_video_conditioning_never_sees_the_last_frame():
     later = split.latent.clone()
     later[:, 1:] += 1.0
     assert torch.equal(VideoSplit(later, split.embed, split.prompts).cond, split.cond)
-    assert split.cond.shape == (3, 6 + 8) and split.x.shape == (3, 5, 8)
+    assert split.cond.shape == (3, 4 * 6 + 8) and split.x.shape == (3, 5, 8)
+    assert torch.equal(split.cond[:, :24].view(3, 4, 6), split.embed)  # the token sequence
     assert torch.equal(split.endpoints[:, 1], split.x[:, 0])  # the baseline holds frame 0
 
 
