@@ -60,6 +60,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="stop training after this long (then a last evaluation)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -80,8 +86,11 @@ def main():
     print(f"teacher {tcfg['model']}, {sum(p.numel() for p in model.parameters())} parameters; "
           f"rollout {rcfg['steps']} steps, tau_ctx {rcfg['tau_ctx']}, {len(test)} {args.split} "
           f"clips, device {args.device}", flush=True)  # fmt: skip
+    if args.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
     for step in range(args.steps + 1):
-        if step % args.eval_every == 0:
+        out_of_time = args.max_seconds is not None and time.time() - start > args.max_seconds
+        if step % args.eval_every == 0 or step == args.steps or out_of_time:
             r = evaluate(model, test, rcfg, decode, args.seed)
             r.update(step=step, seconds=round(time.time() - start, 1))
             rows.append(r)
@@ -89,7 +98,7 @@ def main():
                   f"(hold {r['first_pixel_psnr_hold']:.2f})  mean {r['mean_pixel_psnr']:.2f} "
                   f"± {r['se_pixel_psnr']:.2f} (hold {r['mean_pixel_psnr_hold']:.2f} ± "
                   f"{r['se_pixel_psnr_hold']:.2f})", flush=True)  # fmt: skip
-        if step == args.steps:
+        if step == args.steps or out_of_time:
             break
         lr_scale = min(1.0, (step + 1) / 50)  # the training loop's warm-up
         for group in opt.param_groups:

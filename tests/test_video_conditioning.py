@@ -54,3 +54,32 @@ def test_prompt_tokens_and_the_first_frame_condition_the_output():
             assert not torch.allclose(_call(m, z, other), base)
     with pytest.raises(ValueError, match="model.cond_text_dim = 4 .* positive multiple"):
         _model(P=4, text=4)
+
+
+@pytest.mark.parametrize("image_dim", [None, 16])
+def test_wan_reads_prompt_tokens_and_the_first_frame(image_dim):
+    pytest.importorskip("diffusers")
+    from interdiff_core.models.wan_backbone import WanDenoiser
+
+    tiny = dict(patch_size=[1, 2, 2], num_attention_heads=2, attention_head_dim=16,
+                in_channels=4, out_channels=4, text_dim=32, freq_dim=32, ffn_dim=64,
+                num_layers=1, rope_max_seq_len=64)  # fmt: skip
+    if image_dim:  # Wan's I2V layout: image cross-attention
+        tiny.update(image_dim=image_dim, added_kv_proj_dim=32)
+    torch.manual_seed(0)
+    m = WanDenoiser([4, 4, 4], 3, wan_config=tiny, cond_text_dim=8, cond_frames=1).eval()
+    B, L, D = 2, 3, 64
+    cond, z = torch.randn(B, 5 * 8 + D), torch.randn(B, L, D)
+    text, image = m.split_cond(cond)
+    assert text.shape == (B, 5 + (0 if image_dim else 4), 32)  # 5 prompt tokens (+ 4 patches)
+    assert image is None if not image_dim else image.shape == (B, 4, image_dim)
+    assert m.n_tokens(L, cond.shape[1]) == L * 4 + 5 + 4 + 1
+    pos, tau = torch.arange(L).expand(B, L), torch.full((B, L), 0.25)
+    with torch.no_grad():
+        base = m(z, pos, tau, cond)
+        for part in (slice(8, 16), slice(40, 104)):  # the second prompt token; the frame
+            other = cond.clone()
+            other[:, part] = torch.randn_like(other[:, part])  # (a uniform shift LayerNorms away)
+            assert not torch.allclose(m(z, pos, tau, other), base)
+    with pytest.raises(ValueError, match="prompt tokens of model.cond_text_dim"):
+        m.split_cond(torch.randn(B, 5 * 8 + D + 3))
