@@ -38,8 +38,8 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int, latent_shape=None
         lora_rank=wan["lora_rank"],
         lora_alpha=wan.get("lora_alpha"),
         attention=wan["attention"],
-        cond_text_dim=cfg["model"].get("cond_text_dim"),
-        cond_frames=cfg["model"].get("cond_frames", 0),
+        cond_text_dim=cfg.get("model", {}).get("cond_text_dim"),
+        cond_frames=cfg.get("model", {}).get("cond_frames", 0),
     )
     if model.config["cond_text_dim"] is None and cond_dim % model.text_dim:
         raise ValueError(
