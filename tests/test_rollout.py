@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from interdiff_core.diffusion.rollout import hold_last_frame, rollout, rollout_psnr
+from interdiff_core.diffusion.rollout import (
+    check_tau_ctx,
+    hold_last_frame,
+    rollout,
+    rollout_psnr,
+    shortcut_check,
+)
 
 B, T, C, H, W = 2, 6, 2, 3, 3
 
@@ -39,12 +45,12 @@ def test_context_is_really_noised_to_tau_ctx():
 
         return f
 
-    tau_ctx = 0.7
-    rollout(make_fn, x, n_ctx=3, window=3, steps=2, gen=torch.Generator(), tau_ctx=tau_ctx)
-    assert len(seen) == (T - 3) * 2
+    tau_ctx = 0.75
+    rollout(make_fn, x, n_ctx=3, window=3, steps=4, gen=torch.Generator(), tau_ctx=tau_ctx)
+    assert len(seen) == (T - 3) * 4
     for start, L, z, tau in seen:
         ctx_tau, ctx_z = tau[:, :-1], z[:, :-1]
-        assert torch.all(ctx_tau == tau_ctx) and torch.all(tau[:, -1] < tau_ctx)
+        assert torch.all(ctx_tau == tau_ctx) and torch.all(tau[:, -1] <= tau_ctx)
         noise = (ctx_z - tau_ctx * truth[:, start : start + L - 1]) / (1 - tau_ctx)
         if start + L - 1 <= 3:  # context made only of ground truth: the noise is N(0, 1)
             assert not torch.allclose(ctx_z, truth[:, start : start + L - 1])
@@ -64,10 +70,39 @@ def test_generated_frames_become_context():
 
         return f
 
-    pred = rollout(make_fn, x, n_ctx=2, window=3, steps=1, gen=torch.Generator(), tau_ctx=1.0)
+    pred = rollout(make_fn, x, n_ctx=2, window=3, steps=2, gen=torch.Generator(), tau_ctx=0.5)
     assert torch.all(pred[:, 2:] == 5.0)
     torch.testing.assert_close(pred[:, :2], x[:, :2])
-    assert torch.all(calls[-1] == 5.0)  # at τ_ctx = 1 the context is the generated frames
+    # the last call's context is two generated frames (all 5) noised to τ_ctx = 0.5
+    assert abs(calls[-1].mean().item() - 2.5) < 0.3
+
+
+def test_tau_ctx_must_lie_on_the_step_grid():
+    assert check_tau_ctx(0.75, 4) == 0.75 and check_tau_ctx(0.875, 64) == 0.875
+    for bad, steps in ((0.9, 4), (1.0, 4), (0.0, 8)):
+        with pytest.raises(ValueError, match="rollout.tau_ctx = .* not on the grid"):
+            check_tau_ctx(bad, steps)
+    with pytest.raises(ValueError, match="steps >= 2"):
+        check_tau_ctx(0.5, 1)
+
+
+def test_shortcut_check_exposes_a_model_that_ignores_its_noise():
+    x = clips()
+    mean = x.flatten(2).mean(1, keepdim=True)
+
+    def ignores_noise(start, L):  # always the clip mean: 4 and 64 steps agree, and so do seeds
+        return lambda z, tau, step: mean.expand(-1, L, -1)
+
+    def uses_noise(start, L):  # a sample: the mean plus what is left of the starting noise
+        return lambda z, tau, step: mean.expand(-1, L, -1) + 0.5 * z
+
+    a = shortcut_check(ignores_noise, x, 2, 3, seed=0, tau_ctx=0.5, coarse=2, fine=8)
+    b = shortcut_check(uses_noise, x, 2, 3, seed=0, tau_ctx=0.5, coarse=2, fine=8)
+    assert min(a["coarse_vs_fine"]) >= 100 and min(a["fine_vs_fine"]) >= 100  # no spread at all
+    assert max(b["fine_vs_fine"]) < 60  # different noise, different samples
+    assert len(a["psnr_2"]) == len(a["psnr_8"]) == len(a["psnr_hold"]) == T - 2
+    with pytest.raises(ValueError, match="grid"):
+        shortcut_check(ignores_noise, x, 2, 3, seed=0, tau_ctx=0.75, coarse=2, fine=8)
 
 
 def test_hold_last_frame_baseline():
@@ -94,7 +129,7 @@ def test_pixel_space_scores_use_the_decoder():
 
 def test_bad_context_length():
     with pytest.raises(ValueError, match="context frames"):
-        rollout(oracle(clips()), clips(), n_ctx=T, window=3, steps=1, gen=torch.Generator())
+        rollout(oracle(clips()), clips(), n_ctx=T, window=3, steps=4, gen=torch.Generator())
 
 
 def write_video_split(path, n=3, T=6, C=2, h=4, w=4):
@@ -125,15 +160,21 @@ def test_rollout_stage_writes_curves_and_strip(tmp_path):
     save_checkpoint(tmp_path / "t.safetensors", teacher, {"model_config": teacher.config})
     tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
     save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
-    cfg = dict(n_clips=2, context=2, window=4, steps=4, tau_ctx=0.9, n_strip=1)
+    cfg = dict(n_clips=2, context=2, window=4, steps=2, tau_ctx=0.5, n_strip=1)
+    cfg.update(shortcut_steps=4, shortcut_clips=2)
     out = tmp_path / "r.json", tmp_path / "r.safetensors"
     run_rollout(tmp_path / "test", tmp_path / "t.safetensors", tmp_path / "tok.safetensors",
                 *out, cfg, {}, seed=0)  # fmt: skip
     res = read_json(out[0])
     assert len(res["curves"]["pixel_psnr"]) == 4 and len(res["curves"]["latent_psnr_hold"]) == 4
+    assert res["se_pixel_psnr"] >= 0 and res["shortcut_check"]["fine"] == 4
+    assert len(res["shortcut_check"]["curves"]["coarse_vs_fine"]) == 4
     t, _ = load_tensors(out[1])
     torch.testing.assert_close(t["latent_rollout"][:, :2], x[:2, :2])
     assert t["rollout"].shape == (1, 6, 3, 8, 8)
     with pytest.raises(ValueError, match="k_max"):
         run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
-                    {**cfg, "steps": 8}, {}, seed=0)  # fmt: skip
+                    {**cfg, "shortcut_steps": 8}, {}, seed=0)  # fmt: skip
+    with pytest.raises(ValueError, match="tau_ctx"):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
+                    {**cfg, "tau_ctx": 0.9}, {}, seed=0)  # fmt: skip

@@ -16,7 +16,9 @@ def _video_config(name="configs/video.yaml"):
     return base
 
 
-@pytest.mark.parametrize("name", ["configs/video.yaml", "tests/micro_video.yaml"])
+@pytest.mark.parametrize(
+    "name", ["configs/video.yaml", "configs/video_gpu.yaml", "tests/micro_video.yaml"]
+)
 def test_shipped_video_configs_validate(name):
     cfg = _video_config(name)
     validate(cfg, str(REPO / "config.schema.yaml"))

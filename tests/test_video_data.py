@@ -114,17 +114,19 @@ def test_file_clips_cut_clips_and_read_sidecar_prompts(tmp_path):
     write_video(tmp_path / "b_walk.mp4", _moving_frames(20), fps=8)
     write_video(tmp_path / "a.mp4", _moving_frames(9), fps=8)
     (tmp_path / "a.txt").write_text("a slow pan\n")
-    clips, texts = file_clips([str(tmp_path / "b_walk.mp4"), str(tmp_path / "a.mp4")], 8, 8, 16)
+    paths = [str(tmp_path / "b_walk.mp4"), str(tmp_path / "a.mp4")]
+    clips, texts, sources = file_clips(paths, 8, 8, 16)
     assert clips.shape == (3, 8, 16, 16, 3)
     assert texts == ["a slow pan", "b walk", "b walk"]  # sorted files, two clips from b
+    assert sources == [paths[1], paths[0], paths[0]]
     with pytest.raises(FileNotFoundError, match="data.video.files: .*missing.mp4"):
         file_clips([str(tmp_path / "missing.mp4")], 8, 8, 16)
 
 
 def test_embedded_clips_are_seeded_and_described():
-    a, ta = embedded_clips(4, 6, 16, seed=3)
-    b, tb = embedded_clips(4, 6, 16, seed=3)
-    c, _ = embedded_clips(4, 6, 16, seed=4)
+    a, ta, _ = embedded_clips(4, 6, 16, seed=3)
+    b, tb, _ = embedded_clips(4, 6, 16, seed=3)
+    c, _, _ = embedded_clips(4, 6, 16, seed=4)
     assert a.shape == (4, 6, 16, 16, 3) and a.dtype == np.uint8
     assert np.array_equal(a, b) and ta == tb and not np.array_equal(a, c)
     assert all("photograph" in t for t in ta)
@@ -181,7 +183,8 @@ def test_video_conditioning_never_sees_the_last_frame():
     later = split.latent.clone()
     later[:, 1:] += 1.0
     assert torch.equal(VideoSplit(later, split.embed, split.prompts).cond, split.cond)
-    assert split.cond.shape == (3, 6 + 8) and split.x.shape == (3, 5, 8)
+    assert split.cond.shape == (3, 4 * 6 + 8) and split.x.shape == (3, 5, 8)
+    assert torch.equal(split.cond[:, :24].view(3, 4, 6), split.embed)  # the token sequence
     assert torch.equal(split.endpoints[:, 1], split.x[:, 0])  # the baseline holds frame 0
 
 
@@ -208,20 +211,75 @@ def test_wan_shards_become_video_splits(tmp_path):
         tokenize_wan(wan, out, cfg, {"horizon": 7, "n_val": 1, "n_test": 1}, seed=0)
 
 
-def test_prepare_video_from_files_splits_clips_by_seed(tmp_path):
+def test_wan_samples_split_by_prompt(tmp_path):
+    from interdiff_core.data.splits import load_split
+    from interdiff_core.stages.tokenize_video import tokenize_wan
+
+    wan = tmp_path / "wan"
+    wan.mkdir()
+    samples = {f"{i:06d}": (*_wan_sample(i)[:2], f"prompt {i % 4}") for i in range(12)}
+    _write_wan_shard(wan / "shard-000000.tar", samples)
+    out = {s: str(tmp_path / s) for s in ("train", "val", "test")}
+    cfg = {"shard_size": 4, "text": {"dim": 8, "max_tokens": 4}}
+    tokenize_wan(wan, out, cfg, {"horizon": 5, "n_val": 2, "n_test": 3}, seed=0)
+    prompts = {s: set(load_split(d).prompts) for s, d in out.items()}
+    assert not (prompts["train"] & prompts["val"] or prompts["train"] & prompts["test"])
+    assert not prompts["val"] & prompts["test"] and prompts["train"]
+
+
+def _source_atoms(sources):
+    """The photographs, sprite colours or files a split's clips come from."""
+    return {atom for src in sources for atom in src.split("+")}
+
+
+def test_prepare_video_from_files_splits_whole_files(tmp_path):
     from interdiff_core.io import load_tensors
     from interdiff_core.stages.prepare_video import prepare_video
 
-    for name in ("x.mp4", "y.avi"):
-        write_video(tmp_path / name, _moving_frames(24, 16), fps=8)
+    names = ("x.mp4", "y.avi", "z.mp4", "w.mkv")
+    for name, n in zip(names, (24, 16, 12, 8)):
+        write_video(tmp_path / name, _moving_frames(n, 16), fps=8)
     video = {"source": "files", "frame_size": 16, "fps": 8, "wan_dir": ""}
-    video["files"] = [str(tmp_path / "x.mp4"), str(tmp_path / "y.avi")]
+    video["files"] = [str(tmp_path / n) for n in names]
     cfg = {"horizon": 4, "n_train": 16, "n_val": 2, "n_test": 3, "video": video}
     prepare_video(cfg, 0, tmp_path / "raw.safetensors")
     t, meta = load_tensors(tmp_path / "raw.safetensors")
-    assert [t[f"{s}.frames"].shape[0] for s in ("train", "val", "test")] == [7, 2, 3]
-    assert t["train.frames"].shape[1:] == (4, 16, 16, 3)
-    assert sorted(sum(meta["prompts"].values(), [])) == ["x"] * 6 + ["y"] * 6
-    cfg["n_val"] = 12
-    with pytest.raises(ValueError, match="data.video.files: 12 clips, need at least 16"):
+    counts = [t[f"{s}.frames"].shape[0] for s in ("train", "val", "test")]
+    assert counts[1:] == [2, 3] and counts[0] >= 2 and t["train.frames"].shape[1:] == (4, 16, 16, 3)
+    atoms = {s: _source_atoms(meta["sources"][s]) for s in ("train", "val", "test")}
+    assert not (atoms["train"] & atoms["val"] or atoms["train"] & atoms["test"])
+    assert not atoms["val"] & atoms["test"]
+    cfg["n_val"] = 12  # val would need every file left after test: nothing for train
+    with pytest.raises(ValueError, match="data.video.files: .*cannot fill the splits"):
         prepare_video(cfg, 0, tmp_path / "raw.safetensors")
+
+
+def test_embedded_splits_share_no_photograph_or_sprite(tmp_path):
+    from interdiff_core.data.video_sources import EMBEDDED_SOURCES
+    from interdiff_core.io import load_tensors
+    from interdiff_core.stages.prepare_video import prepare_video
+
+    video = {"source": "embedded", "frame_size": 8, "fps": 8, "files": [], "wan_dir": ""}
+    cfg = {"horizon": 2, "n_train": 48, "n_val": 16, "n_test": 16, "video": video}
+    prepare_video(cfg, 0, tmp_path / "raw.safetensors")
+    _, meta = load_tensors(tmp_path / "raw.safetensors")
+    atoms = {s: _source_atoms(meta["sources"][s]) for s in ("train", "val", "test")}
+    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+        assert not atoms[a] & atoms[b], (a, b)
+        allowed = {s: set(sum(EMBEDDED_SOURCES[s].values(), [])) for s in (a, b)}
+        assert not allowed[a] & allowed[b]  # the design, not only this draw
+    assert len(atoms["train"]) >= 4
+
+
+def test_split_by_source_keeps_each_source_whole():
+    from interdiff_core.data.video_sources import split_by_source
+
+    sources = [f"s{i % 7}" for i in range(40)]
+    picks = split_by_source(sources, {"train": 0, "val": 4, "test": 5}, 1, "data.video.files")
+    assert [len(picks[s]) for s in ("val", "test")] == [4, 5]
+    owner = {}
+    for split, idx in picks.items():
+        for i in idx:
+            assert owner.setdefault(sources[i], split) == split, sources[i]
+    with pytest.raises(ValueError, match="data.video.files: 40 clips from 7 sources"):
+        split_by_source(sources, {"train": 0, "val": 30, "test": 5}, 1, "data.video.files")

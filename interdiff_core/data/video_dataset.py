@@ -1,6 +1,7 @@
-"""The tokenized video split as tensors: latent frames as tokens, the prompt embedding and the
-first frame as conditioning. It offers the same interface as the maze split (x, cond, T, D,
-endpoints, baseline, subset, sample_extras), so every model stage runs on it unchanged.
+"""The tokenized video split as tensors: latent frames as tokens, the prompt embedding (a token
+sequence) and the first frame as conditioning. It offers the same interface as the maze split
+(x, cond, T, D, endpoints, baseline, subset, sample_extras), so every model stage runs on it
+unchanged.
 
 Only the first frame is given, never the last: the same conditioning serves the world-model
 rollout, where any later frame would leak the future it is scored on."""
@@ -40,8 +41,15 @@ class VideoSplit:
 
     @property
     def cond(self) -> torch.Tensor:
-        """Mean prompt embedding, then the first latent frame: [N, E + D]."""
-        return torch.cat([self.embed.mean(1), self.x[:, 0]], dim=1)
+        """The prompt's token embeddings [L, E] flattened, then the first latent frame:
+        [N, L·E + D]. Models read it back as L prompt tokens and one image-conditioning frame
+        (model.cond_text_dim = E, model.cond_frames = 1; `cond_layout`)."""
+        return torch.cat([self.embed.flatten(1), self.x[:, 0]], dim=1)
+
+    @property
+    def cond_layout(self) -> dict[str, int]:
+        """How `cond` splits: prompt tokens of width text_dim, then whole frames."""
+        return {"cond_text_dim": self.embed.shape[2], "cond_frames": 1}
 
     @property
     def endpoints(self) -> torch.Tensor:

@@ -2,11 +2,17 @@
 
 - embedded: short RGB clips cut from the photographs scikit-image ships inside its package
   (no download): camera pans, zooms, small rotations, and sprites moving over a still photo,
-  each with a text description of its motion. Seeded: same seed, same clips.
+  each with a text description of its motion. Seeded: same seed, same clips. Each split draws
+  from its own photographs and sprite colours (EMBEDDED_SOURCES): test clips show nothing
+  the models saw in training.
 - files: mp4/avi/mkv decoded with PyAV, resampled to `fps`, centre-cropped square and resized.
   A clip's prompt is the text of `<video stem>.txt` beside the file, else the stem.
 - wan: the Wan2.1 synthetic webdataset shards (`KEY.latent.pth` stored [C,T,H,W],
   `KEY.embed.pth` [L,D], `KEY.prompt.txt`), read directly: already latents, no tokenizer.
+
+Every clip carries a source (its photograph and sprite colour, its file, its Wan prompt), and
+splits are drawn by source (`split_by_source`), never by clip: neighbouring clips of one video
+or repeats of one prompt cannot land on both sides of the train/test line.
 """
 
 from __future__ import annotations
@@ -29,9 +35,17 @@ PHOTOS = [
     "camera", "coins", "moon", "horse",
 ]  # fmt: skip
 MOTIONS = ["pan", "zoom", "rotate", "sprite"]
+SPLITS = ("train", "val", "test")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv")
 COLORS = {"red": (1.0, 0.1, 0.1), "green": (0.1, 0.9, 0.2), "blue": (0.1, 0.3, 1.0),
           "yellow": (1.0, 0.9, 0.1), "white": (1.0, 1.0, 1.0)}  # fmt: skip
+# which photographs and sprite colours each split of the embedded source may use (disjoint)
+EMBEDDED_SOURCES = {
+    "train": {"photos": ["astronaut", "chelsea", "immunohistochemistry", "hubble_deep_field",
+                         "coins", "horse"], "colors": ["red", "green", "blue"]},
+    "val": {"photos": ["rocket", "moon"], "colors": ["yellow"]},
+    "test": {"photos": ["coffee", "camera"], "colors": ["white"]},
+}  # fmt: skip
 
 
 @functools.cache
@@ -74,9 +88,16 @@ def _speed_word(v: float, slow: float) -> str:
     return "slowly" if abs(v) < slow else "quickly"
 
 
-def embedded_clip(rng: np.random.Generator, T: int, size: int) -> tuple[np.ndarray, str]:
-    """One clip uint8 [T, size, size, 3] and its motion description."""
-    name = PHOTOS[rng.integers(len(PHOTOS))]
+def embedded_clip(
+    rng: np.random.Generator, T: int, size: int, split: str = "train"
+) -> tuple[np.ndarray, str, str]:
+    """One clip uint8 [T, size, size, 3] of `split`'s sources, its motion description and its
+    source ("photo" or "photo+colour" for a sprite clip)."""
+    if split not in EMBEDDED_SOURCES:
+        raise ValueError(f"embedded split must be one of {SPLITS}, got {split!r}")
+    photos, colors = EMBEDDED_SOURCES[split]["photos"], EMBEDDED_SOURCES[split]["colors"]
+    name = photos[rng.integers(len(photos))]
+    source = name
     side = 4 * size
     photo = load_photo(name, side)
     motion = MOTIONS[rng.integers(len(MOTIONS))]
@@ -105,7 +126,8 @@ def embedded_clip(rng: np.random.Generator, T: int, size: int) -> tuple[np.ndarr
         word = "clockwise" if rate > 0 else "counterclockwise"
         text = f"the camera rotates {word} {_speed_word(rate, 0.025)} over the {subject} photograph"
     else:
-        color = list(COLORS)[rng.integers(len(COLORS))]
+        color = colors[rng.integers(len(colors))]
+        source = f"{name}+{color}"
         radius = rng.uniform(0.1, 0.18) * size
         p0 = rng.uniform(radius, size - radius, 2)
         p1 = rng.uniform(radius, size - radius, 2)
@@ -120,13 +142,43 @@ def embedded_clip(rng: np.random.Generator, T: int, size: int) -> tuple[np.ndarr
             p = p0 + (p1 - p0) * i / max(T - 1, 1)
             inside = (rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= radius**2
             frames[i][inside] = COLORS[color]
-    return (np.clip(frames, 0, 1) * 255).round().astype(np.uint8), text
+    return (np.clip(frames, 0, 1) * 255).round().astype(np.uint8), text, source
 
 
-def embedded_clips(n: int, T: int, size: int, seed: int) -> tuple[np.ndarray, list[str]]:
+def embedded_clips(
+    n: int, T: int, size: int, seed: int, split: str = "train"
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """n clips of `split`'s photographs and sprite colours: (clips, texts, sources)."""
     rng = np.random.default_rng(seed)
-    clips, texts = zip(*(embedded_clip(rng, T, size) for _ in range(n)))
-    return np.stack(clips), list(texts)
+    clips, texts, sources = zip(*(embedded_clip(rng, T, size, split) for _ in range(n)))
+    return np.stack(clips), list(texts), list(sources)
+
+
+def split_by_source(
+    sources: list[str], counts: dict[str, int], seed: int, what: str
+) -> dict[str, list[int]]:
+    """Clip indices per split, whole sources at a time: the distinct sources in a seeded order
+    go to test until it holds counts["test"] clips, then to val likewise, the rest to train.
+    Test and val are cut to their counts (the clips cut are dropped, never moved to train).
+    `what` names the config field in errors."""
+    names = sorted(set(sources))
+    order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+    by_source = {s: [i for i, x in enumerate(sources) if x == s] for s in names}
+    picks: dict[str, list[int]] = {}
+    for split in ("test", "val"):
+        picks[split] = []
+        while order and len(picks[split]) < counts[split]:
+            picks[split] += by_source[order.pop(0)]
+        picks[split] = sorted(picks[split])[: counts[split]]
+    picks["train"] = sorted(i for s in order for i in by_source[s])
+    empty = [s for s in SPLITS if not picks[s] and (s == "train" or counts[s] > 0)]
+    if empty:
+        raise ValueError(
+            f"{what}: {len(sources)} clips from {len(names)} sources cannot fill the splits "
+            f"{empty} with whole sources (data.n_val = {counts['val']}, data.n_test = "
+            f"{counts['test']}; every source goes to one split only): add sources or lower them"
+        )
+    return {s: picks[s] for s in SPLITS}
 
 
 def _square_resize(frame: np.ndarray, size: int) -> np.ndarray:
@@ -179,9 +231,12 @@ def write_video(path, frames: np.ndarray, fps: int) -> None:
         container.mux(stream.encode())
 
 
-def file_clips(paths: list[str], T: int, fps: float, size: int) -> tuple[np.ndarray, list[str]]:
-    """Non-overlapping T-frame clips from each file (sorted paths), with their prompts."""
-    clips, texts = [], []
+def file_clips(
+    paths: list[str], T: int, fps: float, size: int
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Non-overlapping T-frame clips from each file (sorted paths), with their prompts and
+    their source (the file's path)."""
+    clips, texts, sources = [], [], []
     for p in sorted(Path(p) for p in paths):
         if not p.is_file():
             raise FileNotFoundError(f"data.video.files: {p} does not exist")
@@ -195,9 +250,10 @@ def file_clips(paths: list[str], T: int, fps: float, size: int) -> tuple[np.ndar
             )
         clips += [frames[i * T : (i + 1) * T] for i in range(n)]
         texts += [text] * n
+        sources += [str(p)] * n
     if not clips:
         raise ValueError(f"data.video.files: no clip of {T} frames in {len(paths)} file(s)")
-    return np.stack(clips), texts
+    return np.stack(clips), texts, sources
 
 
 WAN_MEMBERS = ("latent.pth", "embed.pth", "prompt.txt")

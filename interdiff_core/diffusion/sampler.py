@@ -23,17 +23,20 @@ def sample(
     context: torch.Tensor | None = None,
     known: torch.Tensor | None = None,
     tau_ctx: float = 0.9,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Draw x [B,L,D] in `steps` Euler steps of size 1/steps (steps a power of two).
 
     `context` [B,L,D] with boolean `known` [B,L] marks frames given in advance: they are
     presented at signal level τ_ctx with fresh noise each step and returned as given.
+    `noise` [B,L,D], if given, is the starting point instead of a draw from `gen` (so two step
+    counts can start from the same noise).
     """
     if steps < 1 or steps & (steps - 1):
         raise ValueError(f"steps must be a power of two >= 1, got {steps}")
     B, L, _ = shape
     step_idx = torch.full((B,), int(math.log2(steps)), dtype=torch.long)
-    z = torch.randn(shape, generator=gen)
+    z = torch.randn(shape, generator=gen) if noise is None else noise.clone()
     for i in range(steps):
         tau = torch.full((B, L), i / steps)
         if known is not None:

@@ -38,8 +38,10 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int, latent_shape=None
         lora_rank=wan["lora_rank"],
         lora_alpha=wan.get("lora_alpha"),
         attention=wan["attention"],
+        cond_text_dim=cfg.get("model", {}).get("cond_text_dim"),
+        cond_frames=cfg.get("model", {}).get("cond_frames", 0),
     )
-    if cond_dim % model.text_dim:
+    if model.config["cond_text_dim"] is None and cond_dim % model.text_dim:
         raise ValueError(
             f"teacher.wan: text_dim {model.text_dim} must divide the conditioning width "
             f"{cond_dim} (tokenize.text.dim + one latent frame), which becomes text tokens"

@@ -5,6 +5,17 @@ are as distinct as any others — sinusoids of t/(T-1) barely separate them), it
 level τ (diffusion forcing), and whether it is a known frame. The conditioning (maze map and
 start/goal, or a prompt embedding) becomes a few prefix tokens; the shortcut step size and the
 phase-2 level are global embeddings added to every token.
+
+Two options for wide frames (video latents), both off by default (the maze path):
+- `frame_tokens` P > 1 splits each frame's x_dim values into P contiguous chunks (for a
+  [C, h, w] latent flattened channel-first, P = C gives one token per channel map), each its
+  own token with a chunk embedding; the output is read back per chunk. With one token per
+  frame the output is a rank-d_model linear image of a d_model state: d_model = 64 for a
+  256-value latent frame cannot even copy a context frame (the video rollout's failure).
+- `cond_text_dim` / `cond_frames` read the conditioning vector as a prompt token sequence
+  [L, cond_text_dim] (flattened) followed by `cond_frames` whole frames: each prompt token is
+  projected to one prefix token, each conditioning frame is embedded by the frame tokens' own
+  input projection (chunks and all) and marked as image conditioning.
 """
 
 from __future__ import annotations
@@ -40,6 +51,32 @@ class CondEncoder(nn.Module):
         return out[:, :-1], out[:, -1]
 
 
+class TokenCondEncoder(nn.Module):
+    """Prompt tokens + conditioning frames -> prefix tokens and one pooled vector."""
+
+    def __init__(self, cond_dim, x_dim, d_model, text_dim: int, n_frames: int, frame_tokens: int):
+        super().__init__()
+        text = cond_dim - n_frames * x_dim
+        if text <= 0 or text % text_dim:
+            raise ValueError(
+                f"model.cond_text_dim = {text_dim} with model.cond_frames = {n_frames}: the "
+                f"conditioning width {cond_dim} minus {n_frames} frame(s) of {x_dim} must be a "
+                "positive multiple of cond_text_dim (prompt tokens, then frames)"
+            )
+        self.text_dim, self.n_text, self.n_frames = text_dim, text // text_dim, n_frames
+        self.n_tokens = self.n_text + n_frames * frame_tokens
+        self.text_proj = nn.Linear(text_dim, d_model)
+        self.image_emb = nn.Parameter(torch.zeros(d_model))  # marks image-conditioning tokens
+        self.pool = nn.Sequential(nn.Linear(d_model, d_model), nn.GELU())
+
+    def forward(self, cond: torch.Tensor, embed_frames) -> tuple[torch.Tensor, torch.Tensor]:
+        B, n = cond.shape[0], self.n_text * self.text_dim
+        text = self.text_proj(cond[:, :n].view(B, self.n_text, self.text_dim))
+        frames = embed_frames(cond[:, n:].view(B, self.n_frames, -1)) + self.image_emb
+        tokens = torch.cat([text, frames], dim=1)
+        return tokens, self.pool(tokens.mean(1))
+
+
 class SequenceTransformer(nn.Module):
     """Transformer over frame tokens: an x-prediction denoiser f(z, τ, step, level | cond), or,
     fed zeros, a per-frame scorer (the keyframe selector)."""
@@ -55,8 +92,13 @@ class SequenceTransformer(nn.Module):
         n_cond_tokens: int = 4,
         n_steps: int = 8,
         n_levels: int = 1,
+        frame_tokens: int = 1,
+        cond_text_dim: int | None = None,
+        cond_frames: int = 0,
     ):
         super().__init__()
+        if frame_tokens < 1 or x_dim % frame_tokens:
+            raise ValueError(f"model.frame_tokens = {frame_tokens} must divide x_dim = {x_dim}")
         self.config = dict(
             x_dim=x_dim,
             cond_dim=cond_dim,
@@ -68,9 +110,16 @@ class SequenceTransformer(nn.Module):
             n_steps=n_steps,
             n_levels=n_levels,
         )
+        if frame_tokens > 1:  # recorded only when set: maze checkpoints keep their metadata
+            self.config["frame_tokens"] = frame_tokens
+        if cond_text_dim is not None:
+            self.config.update(cond_text_dim=cond_text_dim, cond_frames=cond_frames)
         self.d_model = d_model
         self.x_dim = x_dim
-        self.in_proj = nn.Linear(x_dim, d_model)
+        self.frame_tokens = frame_tokens
+        self.in_proj = nn.Linear(x_dim // frame_tokens, d_model)
+        if frame_tokens > 1:
+            self.chunk_emb = nn.Embedding(frame_tokens, d_model)
         self.pos_emb = nn.Embedding(max_len, d_model)
         self.tau_mlp = nn.Sequential(
             nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, d_model)
@@ -78,7 +127,12 @@ class SequenceTransformer(nn.Module):
         self.known_emb = nn.Embedding(2, d_model)
         self.step_emb = nn.Embedding(n_steps, d_model)
         self.level_emb = nn.Embedding(n_levels, d_model)
-        self.cond = CondEncoder(cond_dim, d_model, n_cond_tokens)
+        if cond_text_dim is None:
+            self.cond = CondEncoder(cond_dim, d_model, n_cond_tokens)
+        else:
+            self.cond = TokenCondEncoder(
+                cond_dim, x_dim, d_model, cond_text_dim, cond_frames, frame_tokens
+            )
         layer = nn.TransformerEncoderLayer(
             d_model,
             n_heads,
@@ -90,11 +144,16 @@ class SequenceTransformer(nn.Module):
         )
         self.blocks = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.out_proj = nn.Linear(d_model, x_dim)
+        self.out_proj = nn.Linear(d_model, x_dim // frame_tokens)
 
     def n_tokens(self, L: int, cond_dim: int) -> int:
         """Tokens one call processes for L frames: the frames and the conditioning prefix."""
-        return L + self.config["n_cond_tokens"]
+        return L * self.frame_tokens + self.cond.n_tokens
+
+    def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, L, x_dim] -> [B, L, frame_tokens, d_model]: each chunk projected, chunk-marked."""
+        h = self.in_proj(x.view(*x.shape[:2], self.frame_tokens, -1))
+        return h + self.chunk_emb.weight if self.frame_tokens > 1 else h
 
     def forward(
         self,
@@ -110,16 +169,19 @@ class SequenceTransformer(nn.Module):
         step [B] long (log2 of the step count), known [B,L] bool, level [B] long."""
         B, L, _ = z.shape
         zeros = torch.zeros(B, dtype=torch.long, device=z.device)
-        cond_tokens, pooled = self.cond(cond)
+        if isinstance(self.cond, TokenCondEncoder):
+            cond_tokens, pooled = self.cond(cond, lambda f: self.embed_frames(f).flatten(1, 2))
+        else:
+            cond_tokens, pooled = self.cond(cond)
         glob = pooled + self.step_emb(zeros if step is None else step)
         glob = glob + self.level_emb(zeros if level is None else level)
         known = torch.zeros_like(positions) if known is None else known.long()
-        h = (
-            self.in_proj(z)
-            + self.pos_emb(positions)
+        per_frame = (
+            self.pos_emb(positions)
             + self.tau_mlp(sinusoidal(tau, self.d_model))
             + self.known_emb(known)
             + glob[:, None]
         )
+        h = (self.embed_frames(z) + per_frame[:, :, None]).flatten(1, 2)
         h = self.blocks(torch.cat([cond_tokens, h], dim=1))[:, cond_tokens.shape[1] :]
-        return self.out_proj(self.norm(h))
+        return self.out_proj(self.norm(h)).reshape(B, L, self.x_dim)

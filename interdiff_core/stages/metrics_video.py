@@ -1,6 +1,11 @@
 """metrics (video): one table, a row per method and step count. Latent MSE and L1 against the
 ground-truth latents; where the clips came from frames, decoded PSNR and SSIM against the
-original test frames (so the tokenizer's own error counts, as a viewer would see it)."""
+original test frames (so the tokenizer's own error counts, as a viewer would see it), with its
+standard error over clips. `psnr_vs_finest`: each teacher sample's decoded PSNR against the
+teacher's sample with the most steps, drawn from the same starting noise (the sample stage
+reseeds every step count alike): how far a shortcut lands from the path it shortcuts, a
+distance a model predicting the mean could not fake by scoring well against the truth (the
+rollout's shortcut check adds the spread between samples from different noise)."""
 
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from interdiff_core.stages.metrics import write_tables
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 log = logging.getLogger(__name__)
-COLUMNS = ["method", "steps", "latent_mse", "latent_l1", "psnr", "ssim", "nfe", "tokens"]
+COLUMNS = [
+    "method", "steps", "latent_mse", "latent_l1", "psnr", "psnr_se", "ssim", "psnr_vs_finest",
+    "nfe", "tokens",
+]  # fmt: skip
 
 
 def as_latents(flat: torch.Tensor, latent_shape) -> torch.Tensor:
@@ -35,13 +43,31 @@ def metrics_video(
         frames = frames_to_tensor(raw["test.frames"][: len(gt)])
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
     rows = []
+    finest = max((r["steps"] for r in meta["rows"] if r["method"] == "teacher"), default=None)
+    decode = None
+    if tokenizer is not None:
+
+        def decode(flat):
+            return decode_clips(tokenizer, as_latents(flat, shape))
+
+    reference = None
+    if finest is not None:
+        ref = t[f"teacher@{finest}"]
+        reference = decode(ref) if decode is not None else ref
     for row in meta["rows"]:
         pred = t[f"{row['method']}@{row['steps']}"]
         out = {**row, "latent_mse": ((pred - gt) ** 2).mean().item()}
         out["latent_l1"] = (pred - gt).abs().mean().item()
-        if tokenizer is not None:
-            decoded = decode_clips(tokenizer, as_latents(pred, shape))
-            out["psnr"] = psnr(decoded, frames).mean().item()
+        if decode is not None:
+            decoded = decode(pred)
+            per_clip = psnr(decoded, frames).mean(1)
+            out["psnr"] = per_clip.mean().item()
+            out["psnr_se"] = (per_clip.std() / len(per_clip) ** 0.5).item()
             out["ssim"] = ssim(decoded, frames).mean().item()
+            if row["method"] == "teacher":
+                out["psnr_vs_finest"] = psnr(decoded, reference).mean().item()
+        elif row["method"] == "teacher" and reference is not None:
+            as_maps = as_latents(pred, shape), as_latents(reference, shape)
+            out["psnr_vs_finest"] = psnr(*as_maps, float(gt.max() - gt.min())).mean().item()
         rows.append(out)
     return write_tables(rows, meta, COLUMNS, out_csv, timing_csv)

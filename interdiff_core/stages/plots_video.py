@@ -1,5 +1,6 @@
 """plots (video): quality against compute, a strip of decoded test frames (ground truth /
-two-phase / teacher), keyframe placement, loss curves, and the rollout PSNR curves."""
+two-phase / teacher / holding the first frame, the same clips), keyframe placement, loss
+curves, and the rollout PSNR curves."""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def make_video_plots(
     plots.frontier(table, out["frontier"], cols=["latent_mse", "psnr" if decoded else "latent_l1"])
     two_phase, teacher = best_rows(table)
     n = min(n_examples, samples["gt"].shape[0])
-    strips = {name: samples[key][:n] for name, key in
-              [("ground truth", "gt"), (two_phase, two_phase), (teacher, teacher)]}  # fmt: skip
+    rows = [("ground truth", "gt"), (two_phase, two_phase), (teacher, teacher)]
+    hold = next((f"{m}@0" for m in table.method if str(m).startswith("hold")), None)
+    if hold is not None and hold in samples:  # the baseline the models must beat
+        rows.append((hold.removesuffix("@0").replace("_", " "), hold))
+    strips = {name: samples[key][:n] for name, key in rows}
     if tokenizer_path is not None or (tokenize_cfg or {}).get("pretrained_path"):
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
         shape = meta["latent_shape"]

@@ -1,5 +1,7 @@
 """rollout: the world-model teacher continues held-out clips frame by frame; per-frame PSNR
-against the truth and against holding the last context frame, in latent and decoded space."""
+against the truth and against holding the last context frame, in latent and decoded space, with
+standard errors over clips; and the shortcut check (rollout.steps against
+rollout.shortcut_steps from the same noise, beside two fine rollouts from different noise)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ import logging
 import torch
 
 from interdiff_core.data.splits import load_split
-from interdiff_core.diffusion.rollout import hold_last_frame, rollout, rollout_psnr
+from interdiff_core.diffusion.rollout import (
+    check_tau_ctx,
+    hold_last_frame,
+    rollout,
+    rollout_psnr,
+    shortcut_check,
+)
 from interdiff_core.io import save_tensors, write_json
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.tokenizer import decode_clips
@@ -17,6 +25,11 @@ from interdiff_core.stages.tokenize_video import load_tokenizer
 
 log = logging.getLogger(__name__)
 ROLLOUT_FIELDS = ("n_clips", "context", "window", "steps", "tau_ctx", "n_strip")
+
+
+def standard_error(v: torch.Tensor) -> float:
+    """Standard error of the mean of per-clip values (0 for a single clip)."""
+    return (v.std() / len(v) ** 0.5).item() if len(v) > 1 else 0.0
 
 
 def teacher_window_fn(teacher, cond: torch.Tensor):
@@ -55,8 +68,11 @@ def run_rollout(
     data = data.subset(torch.arange(n))
     teacher, _ = load_teacher(teacher_path)
     k_max = 2 ** (teacher.config["n_steps"] - 1)
-    if cfg["steps"] > k_max:
-        raise ValueError(f"rollout.steps = {cfg['steps']} exceeds the teacher's k_max {k_max}")
+    fine = cfg.get("shortcut_steps", 64)
+    for key, steps in (("steps", cfg["steps"]), ("shortcut_steps", fine)):
+        if steps > k_max:
+            raise ValueError(f"rollout.{key} = {steps} exceeds the teacher's k_max {k_max}")
+    check_tau_ctx(cfg["tau_ctx"], cfg["steps"])
     decode = None  # Wan-format latents come without a tokenizer: latent scores only
     if tokenizer_path is not None or tokenize_cfg.get("pretrained_path"):
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
@@ -75,13 +91,26 @@ def run_rollout(
         gen,
         cfg["tau_ctx"],
     )
-    curves = rollout_psnr(pred, x, cfg["context"], decode=decode)
-    summary = {f"mean_{k}": sum(v) / len(v) for k, v in curves.items()}
-    for k, v in summary.items():
-        log.info("%s: %.3f dB", k, v)
+    curves, per_clip = rollout_psnr(pred, x, cfg["context"], decode=decode, per_clip=True)
+    summary = {f"mean_{k}": v.mean().item() for k, v in per_clip.items()}
+    summary.update({f"se_{k}": standard_error(v) for k, v in per_clip.items()})
+    for k in curves:
+        log.info("%s: %.3f ± %.3f dB", k, summary[f"mean_{k}"], summary[f"se_{k}"])
+    m = min(cfg.get("shortcut_clips", 8), n)
+    check = {}
+    if m > 0:
+        make_fn = teacher_window_fn(teacher, data.cond[:m])
+        check = shortcut_check(
+            make_fn, x[:m], cfg["context"], cfg["window"], seed, cfg["tau_ctx"],
+            cfg["steps"], fine, decode,
+        )  # fmt: skip
+        for k, v in check.items():
+            log.info("shortcut check %s: %.2f dB", k, sum(v) / len(v))
     frames = list(range(cfg["context"], data.T))
     meta = stage_meta("rollout", cfg, n=n, frames=frames)
-    write_json(out_json, {**meta, "curves": curves, **summary})
+    shortcut = {"clips": m, "coarse": cfg["steps"], "fine": fine, "curves": check}
+    shortcut.update({f"mean_{k}": sum(v) / len(v) for k, v in check.items()})
+    write_json(out_json, {**meta, "curves": curves, **summary, "shortcut_check": shortcut})
     s = min(cfg["n_strip"], n)
     strip = {}
     if decode is not None:

@@ -13,7 +13,7 @@ import torch
 
 from interdiff_core.data.shards import write_shards
 from interdiff_core.data.text import embed_prompts
-from interdiff_core.data.video_sources import read_wan_shards
+from interdiff_core.data.video_sources import read_wan_shards, split_by_source
 from interdiff_core.io import atomic_path, load_model, load_tensors
 from interdiff_core.metrics.video import psnr
 from interdiff_core.models.tokenizer import (
@@ -83,23 +83,18 @@ def _fit_tokens(embed: torch.Tensor, max_tokens: int) -> np.ndarray:
 
 def tokenize_wan(wan_dir, out_dirs: dict[str, str], cfg: dict, data_cfg: dict, seed: int):
     """Wan2.1 shards -> our shards: the first data.horizon frames of each latent, the text
-    embedding padded or cut to tokenize.text.max_tokens; splits by a seeded permutation."""
+    embedding padded or cut to tokenize.text.max_tokens; splits by prompt (every sample of one
+    prompt in one split), prompts in a seeded order."""
     samples = read_wan_shards(wan_dir)
     T = data_cfg["horizon"]
     short = [s["key"] for s in samples if s["latent"].shape[0] < T]
     if short:
         raise ValueError(f"{wan_dir}: keys {short[:5]} have fewer than data.horizon = {T} frames")
-    n_val, n_test = data_cfg["n_val"], data_cfg["n_test"]
-    if len(samples) < n_val + n_test + 1:
-        raise ValueError(f"{wan_dir}: {len(samples)} samples, need data.n_val + data.n_test + 1")
-    order = np.random.default_rng(seed).permutation(len(samples)).tolist()
-    picks = {
-        "val": order[:n_val],
-        "test": order[n_val : n_val + n_test],
-        "train": order[n_val + n_test :],
-    }
+    counts = {"train": 0, "val": data_cfg["n_val"], "test": data_cfg["n_test"]}
+    prompts = [s["prompt"] for s in samples]
+    picks = split_by_source(prompts, counts, seed, f"data.video.wan_dir {wan_dir}")
     for split, out_dir in out_dirs.items():
-        chosen = [samples[i] for i in sorted(picks[split])]
+        chosen = [samples[i] for i in picks[split]]
         latent = torch.stack([s["latent"][:T] for s in chosen])
         embed = np.stack([_fit_tokens(s["embed"], cfg["text"]["max_tokens"]) for s in chosen])
         paths = _write(out_dir, latent, embed, [s["prompt"] for s in chosen], cfg["shard_size"])

@@ -1,0 +1,85 @@
+"""Frame tokens (no rank-d_model cap on a frame's output) and token conditioning (prompt token
+sequence + image-conditioning frame) in the sequence transformer; the maze path is unchanged."""
+
+import pytest
+import torch
+
+from interdiff_core.models.transformer import SequenceTransformer
+
+
+def _model(P=1, text=None, d=4, x_dim=16, cond_dim=16 + 3 * 5):
+    torch.manual_seed(0)
+    kw = {} if text is None else {"cond_text_dim": text, "cond_frames": 1}
+    return SequenceTransformer(x_dim, cond_dim, d_model=d, n_layers=1, n_heads=2, max_len=6,
+                               frame_tokens=P, **kw).eval()  # fmt: skip
+
+
+def _call(m, z, cond):
+    B, L, _ = z.shape
+    return m(z, torch.arange(L).expand(B, L), torch.full((B, L), 0.5), cond)
+
+
+def test_default_is_the_maze_model_unchanged():
+    m = _model()
+    assert "frame_tokens" not in m.config and "cond_text_dim" not in m.config
+    assert not any(k.startswith("chunk_emb") for k in m.state_dict())
+    assert m.n_tokens(6, 31) == 6 + m.config["n_cond_tokens"]
+
+
+def test_frame_tokens_lift_the_rank_cap_of_one_token_per_frame():
+    """Outputs of one frame over many inputs: rank <= d_model with one token per frame, more
+    with frame_tokens (the cap that kept the video teacher from copying a context frame)."""
+    z = torch.randn(64, 2, 16, generator=torch.Generator().manual_seed(1))
+    cond = torch.randn(64, 31)
+    ranks = {}
+    for P in (1, 4):
+        with torch.no_grad():
+            out = _call(_model(P), z, cond)[:, 0]
+        ranks[P] = torch.linalg.matrix_rank(out - out.mean(0), atol=1e-4).item()
+    assert ranks[1] <= 4 < ranks[4]
+    assert _model(4).n_tokens(6, 31) == 6 * 4 + 4
+    with pytest.raises(ValueError, match="frame_tokens = 3 must divide x_dim = 16"):
+        _model(3)
+
+
+def test_prompt_tokens_and_the_first_frame_condition_the_output():
+    m = _model(P=4, text=5)  # cond = 3 prompt tokens of width 5, then one 16-value frame
+    assert m.cond.n_text == 3 and m.n_tokens(6, 31) == 6 * 4 + 3 + 4
+    z, cond = torch.randn(2, 3, 16), torch.randn(2, 31)
+    with torch.no_grad():
+        base = _call(m, z, cond)
+        for part in (slice(5, 10), slice(15, 31)):  # the second prompt token; the frame
+            other = cond.clone()
+            other[:, part] += 1.0
+            assert not torch.allclose(_call(m, z, other), base)
+    with pytest.raises(ValueError, match="model.cond_text_dim = 4 .* positive multiple"):
+        _model(P=4, text=4)
+
+
+@pytest.mark.parametrize("image_dim", [None, 16])
+def test_wan_reads_prompt_tokens_and_the_first_frame(image_dim):
+    pytest.importorskip("diffusers")
+    from interdiff_core.models.wan_backbone import WanDenoiser
+
+    tiny = dict(patch_size=[1, 2, 2], num_attention_heads=2, attention_head_dim=16,
+                in_channels=4, out_channels=4, text_dim=32, freq_dim=32, ffn_dim=64,
+                num_layers=1, rope_max_seq_len=64)  # fmt: skip
+    if image_dim:  # Wan's I2V layout: image cross-attention
+        tiny.update(image_dim=image_dim, added_kv_proj_dim=32)
+    torch.manual_seed(0)
+    m = WanDenoiser([4, 4, 4], 3, wan_config=tiny, cond_text_dim=8, cond_frames=1).eval()
+    B, L, D = 2, 3, 64
+    cond, z = torch.randn(B, 5 * 8 + D), torch.randn(B, L, D)
+    text, image = m.split_cond(cond)
+    assert text.shape == (B, 5 + (0 if image_dim else 4), 32)  # 5 prompt tokens (+ 4 patches)
+    assert image is None if not image_dim else image.shape == (B, 4, image_dim)
+    assert m.n_tokens(L, cond.shape[1]) == L * 4 + 5 + 4 + 1
+    pos, tau = torch.arange(L).expand(B, L), torch.full((B, L), 0.25)
+    with torch.no_grad():
+        base = m(z, pos, tau, cond)
+        for part in (slice(8, 16), slice(40, 104)):  # the second prompt token; the frame
+            other = cond.clone()
+            other[:, part] = torch.randn_like(other[:, part])  # (a uniform shift LayerNorms away)
+            assert not torch.allclose(m(z, pos, tau, other), base)
+    with pytest.raises(ValueError, match="prompt tokens of model.cond_text_dim"):
+        m.split_cond(torch.randn(B, 5 * 8 + D + 3))
