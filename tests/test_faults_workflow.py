@@ -22,6 +22,18 @@ from interdiff_core.stages.train_teacher import train_teacher
 pytestmark = pytest.mark.workflow
 
 
+def start_in_background(wd, *args) -> subprocess.Popen:
+    """snakemake in its own session (killable as a group with os.killpg), output discarded."""
+    return subprocess.Popen(
+        snakemake_cmd(*args),
+        cwd=wd,
+        env=dict(os.environ, PYTHONPATH=str(wd)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_model(
     workflow_copy, tmp_path
 ):
@@ -31,15 +43,7 @@ def test_kill_9_during_training_refuses_a_second_run_then_resumes_to_the_same_mo
     data = wd / "results" / "micro"
     res = data / "base" / "seed0"
     ckpts = res / "checkpoints" / "teacher"
-    env = dict(os.environ, PYTHONPATH=str(wd))
-    first = subprocess.Popen(
-        snakemake_cmd("--until", "train_teacher"),
-        cwd=wd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    first = start_in_background(wd, "--until", "train_teacher")
     try:
         deadline = time.time() + 180
         while not list(ckpts.glob("ckpt-*.safetensors")) and time.time() < deadline:
@@ -149,15 +153,7 @@ def test_kill_9_during_a_forced_retraining_then_plain_snakemake_rebuilds_the_mod
     after = [wd / f for rule, files in plan.items() if rule != "train_phase2" for f in files]
     assert {"sample", "metrics", "plots"} <= set(plan) and after
 
-    env = dict(os.environ, PYTHONPATH=str(wd))
-    forced = subprocess.Popen(
-        snakemake_cmd("--forcerun", "train_phase2"),
-        cwd=wd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    forced = start_in_background(wd, "--forcerun", "train_phase2")
     try:
         deadline = time.time() + 180
         while model.exists() and time.time() < deadline:  # deleted as the job starts
