@@ -162,9 +162,9 @@ def test_bad_sample_is_named_or_skipped_and_counted(tmp_path, edit, message):
 
 def test_skip_reaches_the_stage_log_and_checkpoint_meta(tmp_path, caplog):
     arrays = write_maze_shards(tmp_path / "train", n=24, T=8)
-    arrays["pos"][5, 3] = np.nan
+    arrays["state"][5, 3] = np.nan
     write_shards(tmp_path / "train", arrays, shard_size=12)
-    with pytest.raises(ValueError, match="shard-000000.tar sample 00000005: key 'pos' contains"):
+    with pytest.raises(ValueError, match="shard-000000.tar sample 00000005: key 'state' contains"):
         load_split(tmp_path / "train")
     cfg = {
         "model": {"d_model": 8, "n_layers": 1, "n_heads": 2},
@@ -178,7 +178,7 @@ def test_skip_reaches_the_stage_log_and_checkpoint_meta(tmp_path, caplog):
     out = tmp_path / "teacher.safetensors"
     with caplog.at_level(logging.WARNING):
         train_teacher(tmp_path / "train", out, tmp_path / "ckpt", cfg, 0, on_bad_sample="skip")
-    assert "sample 00000005: key 'pos' contains NaN" in caplog.text
+    assert "sample 00000005: key 'state' contains NaN" in caplog.text
     assert "skipped 1 bad samples (data.on_bad_sample = skip)" in caplog.text
     _, _, meta = load_checkpoint(out)
     assert meta["skipped_samples"] == 1

@@ -76,7 +76,7 @@ def test_two_processes_on_gloo_train_like_one_and_only_rank_0_writes(tmp_path, m
     first, last = single[:10].mean().item(), single[-10:].mean().item()
     ddp_first, ddp_last = ddp[:10].mean().item(), ddp[-10:].mean().item()
     print(f"single: {first:.4f} -> {last:.4f}; 2 ranks: {ddp_first:.4f} -> {ddp_last:.4f}")
-    assert last < 0.6 * first and ddp_last < 0.6 * ddp_first  # both learn
+    assert last < 0.75 * first and ddp_last < 0.75 * ddp_first  # both learn
     assert ddp_last == pytest.approx(last, rel=0.5)  # the same curve, up to batch noise
     assert not (ddp == single).all()  # rank 1 drew its own batches: the mean differs
 

@@ -66,7 +66,7 @@ def test_each_stage_is_owned_by_base_unless_a_section_it_depends_on_differs():
 
 
 def _outputs(out) -> list[str]:
-    return re.findall(r"output: (\S+)", out.stdout + out.stderr)
+    return re.findall(r"^\s*output: (\S+)", out.stdout + out.stderr, flags=re.M)
 
 
 @pytest.mark.workflow

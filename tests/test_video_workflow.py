@@ -48,8 +48,13 @@ def test_whole_video_dag_runs(tmp_path):
     data = wd / "results" / "micro_video"
     res = data / "base" / "seed0"
     table = pd.read_csv(res / "eval" / "metrics.csv")
+    arms = {
+        f"{m}_{src}"
+        for m in ("two_phase", "interp_only")
+        for src in ("uniform", "dp_dphi", "dp_true")
+    }
     assert set(table.method) == {"teacher", "untrained", "hold_first_frame", "interp_only",
-                                 "two_phase"}  # fmt: skip
+                                 "two_phase", *arms}  # fmt: skip
     assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
     tok = pd.read_csv(data / "eval" / "tokenizer.csv")
