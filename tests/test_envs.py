@@ -82,7 +82,7 @@ SHARED = Path(metadata.distribution("snakemake").locate_file(""))  # the shared 
 def closure(reqs: list[Requirement]) -> dict[str, metadata.Distribution]:
     """The installed distributions that pip would install for `reqs` (dependencies followed,
     markers and extras evaluated), taken from the shared venv."""
-    found, todo = {}, [(r, "") for r in reqs]
+    found, done, todo = {}, set(), [(r, "") for r in reqs]
     while todo:
         req, extra = todo.pop()
         if req.marker is not None and not req.marker.evaluate({"extra": extra}):
@@ -92,8 +92,10 @@ def closure(reqs: list[Requirement]) -> dict[str, metadata.Distribution]:
             dist = metadata.distribution(req.name)
         except metadata.PackageNotFoundError:
             raise AssertionError(f"{req} is not installed in the shared venv") from None
-        for ex in [""] * (key not in found) + sorted(req.extras):
-            todo += [(Requirement(r), ex) for r in dist.requires or []]
+        for ex in {""} | req.extras:
+            if (key, ex) not in done:  # each distribution and extra followed once
+                done.add((key, ex))
+                todo += [(Requirement(r), ex) for r in dist.requires or []]
         found[key] = dist
     return found
 
