@@ -33,10 +33,10 @@ def _se(x: np.ndarray) -> float:
 
 def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> dict:
     """Per-episode values of one method on one maze's episodes."""
-    lo, hi = D4RL_REF[maze]
+    ret = returns(dist, D4RL_RADIUS)
     return {
-        "return": returns(dist, D4RL_RADIUS),
-        "score_d4rl": normalised_score(returns(dist, D4RL_RADIUS), lo, hi),
+        "return": ret,
+        "score_d4rl": normalised_score(ret, *D4RL_REF[maze]),
         "score": normalised_score(returns(dist, OWN_RADIUS), *ref_own),
         "success": success(dist, OWN_RADIUS).astype(np.float64),
     }
