@@ -70,6 +70,20 @@ def test_stream_is_seeded_and_deterministic():
         ms.generate_stream("umaze", 0, seed=0)
 
 
+def test_rest_episodes_start_at_rest_and_wait_at_their_goal():
+    ep = ms.rest_episodes("umaze", 12, 300, seed=[5, 1])
+    assert ep.shape == (12, 301, 4) and ep.dtype == np.float32
+    assert np.array_equal(ep[:, 0, 2:], np.zeros((12, 2), np.float32))  # every start at rest
+    free = ~pm.walls("umaze")[tuple(pm.xy_to_cell("umaze", ep[:, 0, :2]).T)]
+    assert free.all()
+    # 300 noisy steps reach most goals in the U-maze: the ball then hovers near its last position
+    settled = np.linalg.norm(ep[:, -50:, :2] - ep[:, -1:, :2], axis=-1).max(1) < 0.3
+    assert settled.mean() >= 0.5
+    assert np.array_equal(ep, ms.rest_episodes("umaze", 12, 300, seed=[5, 1]))
+    assert not np.array_equal(ep, ms.rest_episodes("umaze", 12, 300, seed=[5, 2]))
+    assert ms.rest_episodes("umaze", 0, 300, seed=0).shape == (0, 301, 4)
+
+
 # ----------------------------------------------------------------------------- D4RL
 
 

@@ -2,6 +2,7 @@
 gymnasium-robotics' xy frame with the goal in effect at each state.
 
 - `generate_stream`: the D4RL/Minari expert driving the real env (MuJoCo PointMaze).
+- `rest_episodes`: the same expert in short episodes started at rest (not a stream).
 - `load_minari`: a local Minari dataset (never downloaded).
 - `load_d4rl`: a D4RL maze2d hdf5 file (h5py only).
 
@@ -102,6 +103,37 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
         obs = u.step(a)[0]["observation"]
     env.close()
     return MazeStream(maze, out_obs.astype(np.float32), out_goal.astype(np.float32), reached)
+
+
+def rest_episodes(maze: str, n: int, n_steps: int, seed, action_noise: float = 0.5) -> np.ndarray:
+    """n episodes of the noisy data expert started at rest, as the evaluation starts them
+    (`eval_tasks` with a random goal: a random start cell and goal cell, both with the env's
+    position noise, zero velocity), each n_steps long -> states [n, n_steps + 1, 4] (env xy
+    frame). The expert's action noise is the stream's; `seed` is anything SeedSequence takes.
+    A continuing stream never starts at rest nor stays at its goal; these episodes hold both,
+    as every evaluation episode does."""
+    from interdiff_core.envs.episodes import eval_tasks, run_episode
+    from interdiff_core.envs.tracker import WaypointExpert
+
+    if action_noise < 0:
+        raise ValueError(f"action_noise must be >= 0, got {action_noise}")
+    out = np.empty((n, n_steps + 1, 4), dtype=np.float32)
+    if n == 0:
+        return out
+    rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    tasks = eval_tasks(maze, n, int(rng.integers(2**31)), goal="random")
+    env = pm.make_env(maze, max_episode_steps=n_steps + 1)
+    for k, (start, goal) in enumerate(zip(tasks["start_xy"], tasks["goal_xy"], strict=True)):
+        expert = WaypointExpert(maze, rng)
+
+        def policy(t, xy, v, goal_xy, expert=expert):
+            a = expert.act(xy, v, goal_xy) + noise_rng.normal(0.0, action_noise, 2)
+            return np.clip(a, -1.0, 1.0)
+
+        rec = run_episode(env, policy, n_steps, start, goal)
+        out[k] = np.concatenate([rec["xy"], rec["vel"]], axis=1)
+    env.close()
+    return out
 
 
 # ----------------------------------------------------------------------------- Minari

@@ -21,8 +21,9 @@ LEVELS = {"straight_line": "red", "expert": "green", "tracked_reference": "olive
 PROTOCOL = (
     "ours: MuJoCo PointMaze (gymnasium-robotics v3, D4RL physics), fixed eval goal, random start, "
     "one open-loop plan at t = 0 tracked by a = (p[t+1] - xy) + (v[t+1] - v); plans of T states "
-    "`stride` env steps apart (see config); trained on our own expert stream, not D4RL's 1M/2M/4M "
-    "steps; mean over the test episodes of one training seed. Published: D4RL maze2d-v1 datasets, "
+    "`stride` env steps apart (see config); trained on our own expert stream (plus the share "
+    "data.rest_episodes of expert episodes started at rest), not D4RL's 1M/2M/4M steps; mean "
+    "over the test episodes of one training seed. Published: D4RL maze2d-v1 datasets, "
     "H = 128/256/384, scores as reported."
 )
 
