@@ -20,6 +20,7 @@ INTERP_TRAIN = (
     "steps",
     "lr",
     "checkpoint_every",
+    "augment",
 )
 
 
