@@ -8,6 +8,8 @@ level's noise_sigma; the target is the clean sequence."""
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames, with_anchors
@@ -20,6 +22,8 @@ from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import phase2_loss
 from interdiff_core.stages.policies import mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
+
+log = logging.getLogger(__name__)
 
 
 def train_phase2(
@@ -40,6 +44,7 @@ def train_phase2(
     interp = load_interpolation(
         cfg["interpolator"], interpolator_path, getattr(data, "latent_shape", None)
     )
+    log.info("phase-2 interpolation: %s %s", interp.kind, interpolator_path or "")
     labels, _ = load_tensors(labels_path)
     cache, _ = load_tensors(
         anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], data.D)}
