@@ -84,6 +84,12 @@ def check_teacher(cfg: dict) -> None:
 
 def check_maze(cfg: dict) -> None:
     data = cfg["data"]
+    if cfg["phase2"].get("interpolator", "linear") != "linear":
+        _fail(
+            "phase2.interpolator",
+            f"{cfg['phase2']['interpolator']!r} is video-only (the flow interpolator warps latent "
+            "frames); maze2d phase-2 interpolates linearly: set it to 'linear' or leave it out",
+        )
     if "evaluate" not in cfg:
         _fail("evaluate", "is required when data.domain is maze2d (plans executed in MuJoCo)")
     if data["source"] == "generate":

@@ -23,7 +23,11 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "train_selector": (("selector", "dp"), ("dp_labels",)),
     "train_phase1": (("phase1", "dp"), ("dp_labels", "train_selector")),
     "anchor_precompute": (("phase1",), ("train_phase1",)),
-    "train_phase2": (("phase2", "dp"), ("anchor_precompute", "train_selector")),
+    # phase2.interpolator: flow reads the flow interpolator
+    "train_phase2": (
+        ("phase2", "dp"),
+        ("anchor_precompute", "train_selector", "train_interpolator"),
+    ),
     "eval_keyframes": (("dp",), ("train_dphi", "train_selector")),
     "train_interpolator": (("interpolator",), ()),
     "eval_interpolator": (("interpolator",), ("train_interpolator",)),

@@ -60,3 +60,10 @@ def every_output(all_rules):
                 expand(pattern, variant=variants, seed=SEEDS, split=SAMPLED_SPLITS)
             )
     return sorted(out)
+
+
+def interpolator_input(wildcards):
+    """phase2.interpolator: flow takes the trained flow interpolator (video) as an input."""
+    if VARIANTS[wildcards.variant]["phase2"]["interpolator"] != "flow":
+        return {}
+    return {"interpolator": owned("train_interpolator", "model")(wildcards)}

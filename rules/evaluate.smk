@@ -4,6 +4,7 @@ wildcard_constraints:
 
 rule sample:
     input:
+        unpack(interpolator_input),
         split=f"{R}/shards/{{split}}",
         teacher=owned("train_teacher", "model"),
         selector=owned("train_selector", "model"),

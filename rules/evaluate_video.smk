@@ -9,8 +9,7 @@ PLOT_OUTPUTS = {
     "losses": ("captions/losses.rst", "Training"),
     "rollout": ("captions/rollout.rst", "Plots"),
 }
-DOMAIN_TARGETS = [f"{RUN}/eval/interpolator.csv", f"{RUN}/eval/rollout.json"]
-SUMMARY_TARGETS = []
+DOMAIN_TARGETS = []  # what each variant makes beyond metrics and plots: nothing here
 SAMPLED_SPLITS = ["test"]
 INTERP_TRAIN = (
     "model",
@@ -20,6 +19,7 @@ INTERP_TRAIN = (
     "steps",
     "lr",
     "checkpoint_every",
+    "augment",
 )
 
 
@@ -162,3 +162,40 @@ rule plots:
         code=stage_digest("plots_video"),
     script:
         "../workflow_scripts/plots_video.py"
+
+
+rule summarize_video:
+    input:
+        tables=run_targets(rules.metrics.output.table),
+    output:
+        table=report(
+            f"{R}/eval/summary.csv",
+            caption="captions/summary_video.rst",
+            category="Metrics",
+        ),
+    log:
+        f"{R}/logs/summarize_video.log",
+    conda:
+        CONDA_ENV
+    resources:
+        **slurm_resources(C["run"]),
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=[(v, s) for v in sorted(VARIANTS) for s in SEEDS],
+        interpolators={v: VARIANTS[v]["phase2"]["interpolator"] for v in VARIANTS},
+        descs={
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
+        },
+        code=stage_digest("summarize_video"),
+    script:
+        "../workflow_scripts/summarize_video.py"
+
+
+# the interpolator table and the rollout: each variant's own only where it changes their sections
+# (a phase-2 variant reads base's, it does not rerun them); every variant's metrics side by side
+SUMMARY_TARGETS = [
+    *run_targets(f"{RUN}/eval/interpolator.csv", stage="eval_interpolator"),
+    *run_targets(f"{RUN}/eval/rollout.json", stage="rollout"),
+    rules.summarize_video.output.table,
+]

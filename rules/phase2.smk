@@ -1,5 +1,6 @@
 rule train_phase2:
     input:
+        unpack(interpolator_input),
         train=rules.tokenize.output.train,
         labels=owned("dp_labels", "labels"),
         selector=owned("train_selector", "model"),

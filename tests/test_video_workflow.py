@@ -7,12 +7,14 @@ import pytest
 import yaml
 from conftest import copy_workflow, planned_jobs, snakemake
 
+from interdiff_core.io import load_tensors
+
 pytestmark = pytest.mark.workflow
 SHARED = {"train_teacher", "teacher_precompute", "dphi_targets", "train_dphi", "dp_labels",
           "train_selector", "eval_keyframes", "train_phase1", "anchor_precompute",
           "train_phase2", "sample", "metrics", "plots", "all"}  # fmt: skip
 VIDEO_ONLY = {"prepare_data", "train_tokenizer", "tokenize", "train_interpolator",
-              "eval_interpolator", "rollout"}  # fmt: skip
+              "eval_interpolator", "rollout", "summarize_video"}  # fmt: skip
 
 
 def test_dry_run_plans_the_video_dag(tmp_path):
@@ -56,12 +58,25 @@ def test_whole_video_dag_runs(tmp_path):
     assert set(table.method) == {"teacher", "untrained", "hold_first_frame", "interp_only",
                                  "two_phase", *arms}  # fmt: skip
     assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
+    _, meta = load_tensors(res / "samples" / "test.safetensors")
+    assert meta["interpolator"] == "flow"  # phase2.interpolator: flow, in training and sampling
+    assert "interpolator.safetensors" in (res / "logs" / "train_phase2.log").read_text()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
     tok = pd.read_csv(data / "eval" / "tokenizer.csv")
     assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
     assert (tok.latent_shape == "4x4x4").all()
     interp = pd.read_csv(res / "eval" / "interpolator.csv")
     assert set(interp.method) == {"flow", "lerp"}
+    flow = interp[interp.method == "flow"]
+    assert (
+        flow[["pixel_psnr_se", "pixel_psnr_minus_lerp", "pixel_psnr_minus_lerp_se"]]
+        .notna()
+        .all()
+        .all()
+    )
+    summary = pd.read_csv(data / "eval" / "summary.csv")
+    assert set(summary.variant) == {"base"} and set(summary.interpolator) == {"flow"}
+    assert len(summary) == len(table)
     rollout = json.loads((res / "eval" / "rollout.json").read_text())
     assert len(rollout["curves"]["pixel_psnr"]) == 16 - 12
     for name in ("frontier", "frames", "keyframes", "losses", "rollout"):

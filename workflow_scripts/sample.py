@@ -13,4 +13,5 @@ sample_all(
     snakemake.params.cfg,
     snakemake.params.seed,
     snakemake.params.on_bad_sample,
+    snakemake.input.get("interpolator"),
 )

@@ -1,11 +1,14 @@
 """Phase-2 corruption: keep the keyframes, replace every other frame by interpolation between
-them, then add Gaussian noise on the missing frames only (soft/cold diffusion).
+them (`interp`: LERP by default, or the flow interpolator, `phase2.interpolator`), then add
+Gaussian noise on the missing frames only (soft/cold diffusion).
 
 Level s of the nested masks is a noise level: fewer keyframes, more corruption. Phase-2 learns
 to undo it; at sampling time the levels run from coarse to fine.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -26,11 +29,17 @@ def place_frames(x: torch.Tensor, idx: torch.Tensor, values: torch.Tensor) -> to
 
 
 def corrupt(
-    values: torch.Tensor, idx: torch.Tensor, T: int, sigma: float, gen: torch.Generator
+    values: torch.Tensor,
+    idx: torch.Tensor,
+    T: int,
+    sigma: float,
+    gen: torch.Generator,
+    interp: Callable = interpolate,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Keyframe values [B,K,*F] at idx [B,K] -> (corrupted sequence [B,T,*F], known [B,T])."""
+    """Keyframe values [B,K,*F] at idx [B,K] -> (corrupted sequence [B,T,*F], known [B,T]);
+    `interp(values, idx, T)` fills the missing frames."""
     known = indices_to_mask(idx, T)
-    z = interpolate(values, idx, T)
+    z = interp(values, idx, T)
     if sigma > 0:
         noise = torch.randn(z.shape, generator=gen).to(z.device)
         miss = (~known).view(*known.shape, *(1,) * (z.dim() - 2))

@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from interdiff_core.io import load_model
+from interdiff_core.selection.masks import interpolate
+
 EPS_ALPHA = 1e-4
 
 
@@ -84,6 +87,20 @@ def _conv_stack(c_in: int, width: int, depth: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def correlation(x0: torch.Tensor, x1: torch.Tensor, radius: int) -> torch.Tensor:
+    """Local cost volume [B,(2r+1)^2,h,w]: at each pixel p and displacement d in the window,
+    the channel mean of x0(p) * x1(p + d) (x1 zero-padded): direct motion evidence, which a
+    small CNN on the stacked frames would have to discover through its receptive field."""
+    _, _, H, W = x0.shape
+    padded = F.pad(x1, (radius,) * 4)
+    span = range(2 * radius + 1)
+    return torch.cat(
+        [(x0 * padded[:, :, dy : dy + H, dx : dx + W]).mean(1, keepdim=True)
+         for dy in span for dx in span],
+        dim=1,
+    )  # fmt: skip
+
+
 class FlowInterpolator(Interpolator):
     N_HEADS = 8  # forward flow 2, backward flow 2, mask a, mask b, log-scale a, log-scale b
 
@@ -95,6 +112,7 @@ class FlowInterpolator(Interpolator):
         residual: bool = True,
         residual_width: int = 32,
         gap_scale: float = 16.0,
+        corr_radius: int = 0,
     ):
         super().__init__()
         self.config = dict(
@@ -104,9 +122,12 @@ class FlowInterpolator(Interpolator):
             residual=residual,
             residual_width=residual_width,
             gap_scale=gap_scale,
+            corr_radius=corr_radius,
         )
         self.gap_scale = gap_scale
-        self.body = _conv_stack(2 * channels + 1, width, depth)
+        self.corr_radius = corr_radius
+        n_corr = (2 * corr_radius + 1) ** 2 if corr_radius > 0 else 0
+        self.body = _conv_stack(2 * channels + 1 + n_corr, width, depth)
         self.heads = nn.Conv2d(width, self.N_HEADS, 3, padding=1)
         nn.init.zeros_(self.heads.weight)
         nn.init.zeros_(self.heads.bias)
@@ -122,7 +143,10 @@ class FlowInterpolator(Interpolator):
     def flows(self, x0, x1, gap):
         """Everything that depends on the keyframes only: (forward, backward, mask_ab, scale_ab)."""
         g = (gap.to(x0.dtype) / self.gap_scale)[:, None, None, None].expand_as(x0[:, :1])
-        h = self.heads(self.body(torch.cat([x0, x1, g], dim=1)))
+        feats = [x0, x1, g]
+        if self.corr_radius > 0:
+            feats.append(correlation(x0, x1, self.corr_radius))
+        h = self.heads(self.body(torch.cat(feats, dim=1)))
         return h[:, 0:2], h[:, 2:4], h[:, 4:6], h[:, 6:8]
 
     def pair(self, x0, x1, alpha, gap):
@@ -165,3 +189,59 @@ def make_interpolator(kind: str, channels: int, model_cfg: dict | None = None) -
     if kind == "flow":
         return FlowInterpolator(channels, **(model_cfg or {}))
     raise ValueError(f"interpolator.kind must be 'lerp' or 'flow', got {kind!r}")
+
+
+INTERPOLATIONS = ("linear", "flow")
+
+
+class KeyframeInterpolation:
+    """The one way keyframes become a whole sequence (`phase2.interpolator`), used by phase-2
+    training, phase-2 sampling and the interpolation-only arm alike: `linear` is piecewise LERP
+    (`selection.masks.interpolate`, any frame shape), `flow` the trained FlowInterpolator on
+    latent frames of `latent_shape` (C, h, w), frozen. Called as (values [B,K,*F] at sorted idx
+    [B,K], T) -> [B,T,*F]; the keyframes come back exactly, in either case."""
+
+    def __init__(self, model: Interpolator | None = None, latent_shape=None):
+        if model is not None:
+            if latent_shape is None or len(latent_shape) != 3:
+                raise ValueError(
+                    "phase2.interpolator: flow needs video latents [C, h, w] per frame, got "
+                    f"latent_shape {latent_shape} (the flow interpolator is video-only)"
+                )
+            channels = model.config.get("channels", latent_shape[0])
+            if channels != latent_shape[0]:
+                raise ValueError(
+                    f"phase2.interpolator: the flow interpolator reads {channels} latent "
+                    f"channels, the data have {latent_shape[0]}"
+                )
+            model.eval().requires_grad_(False)
+        self.model, self.latent_shape = model, None if model is None else tuple(latent_shape)
+
+    @property
+    def kind(self) -> str:
+        return "linear" if self.model is None else "flow"
+
+    def __call__(self, values: torch.Tensor, idx: torch.Tensor, T: int) -> torch.Tensor:
+        if self.model is None:
+            return interpolate(values, idx, T)
+        B, K = values.shape[:2]
+        keys = values.reshape(B, K, *self.latent_shape)
+        model = self.model.to(values.device)
+        with torch.no_grad():
+            frames, _ = model.sequence(keys, idx, T)
+        return frames.reshape(B, T, *values.shape[2:])
+
+
+def load_interpolation(kind: str, path=None, latent_shape=None) -> KeyframeInterpolation:
+    """The `phase2.interpolator` of a run: `linear`, or `flow` with the trained interpolator
+    at `path` (models/interpolator.safetensors) on latent frames of `latent_shape`."""
+    if kind == "linear":
+        return KeyframeInterpolation()
+    if kind != "flow":
+        raise ValueError(f"phase2.interpolator: expected one of {INTERPOLATIONS}, got {kind!r}")
+    if path is None:
+        raise ValueError(
+            "phase2.interpolator: flow needs the trained flow interpolator "
+            "(models/interpolator.safetensors, rule train_interpolator) as an input"
+        )
+    return KeyframeInterpolation(load_model(FlowInterpolator, path)[0], latent_shape)

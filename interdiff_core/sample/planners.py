@@ -9,12 +9,13 @@ sequences [N, T, D]; nfe and tokens are per plan.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from interdiff_core.io import load_model
 from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
+from interdiff_core.models.interpolator import KeyframeInterpolation, load_interpolation
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
@@ -57,6 +58,8 @@ class Models:
     levels: list[int]
     phase2_sigmas: list[float]
     teacher_meta: dict
+    # phase-2's interpolation (phase2.interpolator, as phase-2 was trained), and LERP beside it
+    interp: KeyframeInterpolation = field(default_factory=KeyframeInterpolation)
 
     @classmethod
     def load(
@@ -67,14 +70,22 @@ class Models:
         phase2_path,
         phase2_noise: str,
         dphi_path=None,
+        interpolator_path=None,
+        latent_shape=None,
     ):
+        """`interpolator_path`: the flow interpolator, needed when phase-2 was trained with
+        `phase2.interpolator: flow` (read from its metadata, so sampling interpolates as
+        phase-2 trained)."""
         teacher, teacher_meta = load_teacher(teacher_path)
         dphi = load_model(SegmentCostPredictor, dphi_path)[0] if dphi_path else None
         selector, _ = load_model(SequenceTransformer, selector_path)
         phase1, _ = load_model(SequenceTransformer, phase1_path)
         phase2, meta2 = load_model(SequenceTransformer, phase2_path)
         sigmas = sampling_sigmas(meta2["config"]["noise_sigma"], phase2_noise)
-        return cls(teacher, selector, phase1, phase2, dphi, meta2["levels"], sigmas, teacher_meta)
+        kind = meta2["config"].get("interpolator", "linear")
+        interp = load_interpolation(kind, interpolator_path, latent_shape)
+        levels = meta2["levels"]
+        return cls(teacher, selector, phase1, phase2, dphi, levels, sigmas, teacher_meta, interp)
 
     def keyframes(self, source: str, d, T: int) -> list[torch.Tensor]:
         """Nested keyframe indices of a split from one source (KEYFRAME_SOURCES)."""
@@ -126,11 +137,12 @@ def build_planners(
 
         def interp_only(d, g, keyframes=keyframes):
             idx, anchors = keyframes(d, g)
-            return interpolate(anchors, idx[0], T)
+            return models.interp(anchors, idx[0], T)
 
         def two_phase(d, g, keyframes=keyframes):
             idx, anchors = keyframes(d, g)
-            return refine(models.phase2, anchors, idx, d.cond, T, models.phase2_sigmas, g)
+            sigmas = models.phase2_sigmas
+            return refine(models.phase2, anchors, idx, d.cond, T, sigmas, g, interp=models.interp)
 
         truth = source == "dp_true"
         nfe0 = len(levels) if source == "selector" else 0

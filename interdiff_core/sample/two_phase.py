@@ -10,7 +10,9 @@ import torch
 
 from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_frames
 from interdiff_core.diffusion.sampler import sample
-from interdiff_core.selection.masks import interpolate
+from interdiff_core.models.interpolator import KeyframeInterpolation
+
+LINEAR = KeyframeInterpolation()  # phase2.interpolator: linear
 
 ALL = slice(None)
 
@@ -53,10 +55,10 @@ def sample_keyframes(model, cond, idx, steps: int, gen) -> torch.Tensor:
     return sample(keyframe_fn(model, cond, idx), shape, steps, gen)
 
 
-def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen):
-    """One phase-2 pass: corrupt from the keyframes of `level`, predict the clean sequence
-    as the corrupted one plus a learned correction."""
-    z, known = corrupt(values, idx, T, sigma, gen)
+def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen, interp=LINEAR):
+    """One phase-2 pass: corrupt from the keyframes of `level` (interpolated by `interp`),
+    predict the clean sequence as the corrupted one plus a learned correction."""
+    z, known = corrupt(values, idx, T, sigma, gen, interp)
     B = z.shape[0]
     positions = torch.arange(T, device=z.device).expand(B, T)
     lvl = torch.full((B,), level, dtype=torch.long, device=z.device)
@@ -75,7 +77,17 @@ def sampling_sigmas(train_sigmas: list[float], mode: str) -> list[float]:
     raise ValueError(f"sample.phase2_noise: expected 'none' or 'level', got {mode!r}")
 
 
-def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], gen, last=None):
+def refine(
+    model,
+    anchors,
+    levels_idx: list,
+    cond,
+    T: int,
+    sigmas: list[float],
+    gen,
+    last=None,
+    interp=LINEAR,
+):
     """Phase-2 over nested levels, coarse to fine: the one function that both samples and
     trains phase-2, so training sees exactly the corruption sampling builds.
 
@@ -83,24 +95,27 @@ def refine(model, anchors, levels_idx: list, cond, T: int, sigmas: list[float], 
     phase-1 anchors in training); each finer level takes its new keyframes from the previous
     level's prediction (anchors stay fixed) and predicts the sequence again. It runs levels
     0..`last` (default: all) and returns the last prediction; only the last level carries a
-    gradient, the earlier ones run as at sampling time, under no_grad.
+    gradient, the earlier ones run as at sampling time, under no_grad. `interp` (a
+    `KeyframeInterpolation`: LERP or the flow interpolator) fills the gaps at every level.
     """
     last = len(levels_idx) - 1 if last is None else last
     idx0 = levels_idx[0]
-    current = interpolate(anchors, idx0, T)
+    current = interp(anchors, idx0, T)
     for s in range(last + 1):
         idx = levels_idx[s]
         pinned = place_frames(current, idx0, anchors)
         with torch.set_grad_enabled(torch.is_grad_enabled() and s == last):
             current = refine_step(
-                model, gather_frames(pinned, idx), idx, s, cond, T, sigmas[s], gen
+                model, gather_frames(pinned, idx), idx, s, cond, T, sigmas[s], gen, interp
             )
     return current
 
 
-def phase2_loss(model, x, keys0, levels_idx: list, level: int, cond, sigmas, gen):
+def phase2_loss(model, x, keys0, levels_idx: list, level: int, cond, sigmas, gen, interp=LINEAR):
     """Phase-2's training loss at `level`: `refine` unrolled from the level-0 keyframe values
     keys0 [B, K_0, D] up to `level` (its own previous predictions supply the finer keyframes),
     squared error against the clean sequence x [B, T, D]."""
-    pred = refine(model, keys0, levels_idx, cond, x.shape[1], sigmas, gen, last=level)
+    pred = refine(
+        model, keys0, levels_idx, cond, x.shape[1], sigmas, gen, last=level, interp=interp
+    )
     return ((pred - x) ** 2).mean()

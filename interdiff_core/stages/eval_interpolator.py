@@ -28,8 +28,10 @@ def evaluate_by_bucket(
     models: dict[str, Interpolator], x: torch.Tensor, spacings: list[int], decode=None
 ) -> pd.DataFrame:
     """Per method and gap bucket: mean latent L1 (and decoded PSNR / SSIM) over the frames
-    inside keyframe segments, with keyframes every `s` frames for each s in `spacings`;
-    also the Pearson correlation of predicted uncertainty with the latent error."""
+    inside keyframe segments, with keyframes every `s` frames for each s in `spacings`, each
+    with its standard error over clips (`*_se`) and, for every method but LERP, its paired
+    difference to LERP (`*_minus_lerp`, `*_minus_lerp_se`); also the Pearson correlation of
+    predicted uncertainty with the latent error."""
     N, T = x.shape[:2]
     per: dict[tuple[str, str], dict[str, list]] = {}
     unc_err: dict[str, tuple[list, list]] = {m: ([], []) for m in models}
@@ -60,11 +62,22 @@ def evaluate_by_bucket(
             b = bucket_name(low, high)
             if (name, b) not in per:
                 continue
-            vals = {k: torch.cat(v) for k, v in per[(name, b)].items()}
-            row = {"method": name, "bucket": b, "frames": len(vals["latent_l1"])}
-            row.update({k: v.mean().item() for k, v in vals.items()})
+            # [N clips, frames in the bucket]: a clip's frames are not independent, so the
+            # standard errors are over clips (of each clip's mean over its frames)
+            vals = {k: torch.stack(v, dim=1) for k, v in per[(name, b)].items()}
+            row = {"method": name, "bucket": b, "frames": vals["latent_l1"].numel()}
+            for k, v in vals.items():
+                row.update(_mean_se(k, v.mean(1)))
+                if name != "lerp" and ("lerp", b) in per:  # paired with LERP, clip by clip
+                    base = torch.stack(per[("lerp", b)][k], dim=1).mean(1)
+                    row.update(_mean_se(f"{k}_minus_lerp", v.mean(1) - base))
             rows.append(dict(row, unc_error_corr=corr))
     return pd.DataFrame(rows)
+
+
+def _mean_se(key: str, per_clip: torch.Tensor) -> dict[str, float]:
+    se = per_clip.std().item() / len(per_clip) ** 0.5 if len(per_clip) > 1 else float("nan")
+    return {key: per_clip.mean().item(), f"{key}_se": se}
 
 
 def eval_interpolator(

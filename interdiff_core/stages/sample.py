@@ -1,10 +1,10 @@
 """sample: every method on one split (val or test), with its compute recorded.
 
 Methods: the teacher at several step counts, the untrained teacher architecture, the straight
-line from start to goal, and the two-phase sampler (selector -> phase-1 -> interpolation ->
-phase-2 levels) and its interpolation-only ablation at several phase-1 step counts. For each:
-network evaluations (NFE), tokens processed (frames + conditioning tokens, summed over NFE)
-and wall time.
+line from start to goal, and the two-phase sampler (selector -> phase-1 -> interpolation, LERP or
+the flow interpolator as phase-2 trained -> phase-2 levels) and its interpolation-only ablation
+at several phase-1 step counts. For each: network evaluations (NFE), tokens processed (frames +
+conditioning tokens, summed over NFE) and wall time.
 """
 
 from __future__ import annotations
@@ -35,13 +35,21 @@ def sample_all(
     cfg: dict,
     seed: int,
     on_bad_sample: str = "error",
+    interpolator_path=None,
 ) -> None:
     data = load_split(split_dir, on_bad_sample=on_bad_sample)
     skipped_split = data.skipped
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))
     models = Models.load(
-        teacher_path, selector_path, phase1_path, phase2_path, cfg["phase2_noise"], dphi_path
+        teacher_path,
+        selector_path,
+        phase1_path,
+        phase2_path,
+        cfg["phase2_noise"],
+        dphi_path,
+        interpolator_path,
+        getattr(data, "latent_shape", None),
     )
     planners = build_planners(models, cfg, data.T, data.cond.shape[1], data.baseline, seed)
     results: dict[str, torch.Tensor] = {}
@@ -63,7 +71,14 @@ def sample_all(
     results["keyframes"] = select_nested(models.selector, data.cond, models.levels, data.T)[0]
     skipped = {"train": models.teacher_meta.get("skipped_samples", 0), "test": skipped_split}
     meta = stage_meta(
-        "sample", cfg, rows=rows, levels=models.levels, n=n, domain=data.domain, skipped=skipped
+        "sample",
+        cfg,
+        rows=rows,
+        levels=models.levels,
+        n=n,
+        domain=data.domain,
+        skipped=skipped,
+        interpolator=models.interp.kind,
     )
     if data.domain == "video":
         meta["latent_shape"] = list(data.latent_shape)

@@ -23,25 +23,40 @@ def video_latents(shard_dir, on_bad_sample: str = "error") -> torch.Tensor:
     return data.latent
 
 
-def interpolator_batch(x: torch.Tensor, B: int, max_gap: int, gen: torch.Generator):
-    """(x0, x1, target, alpha, gap) for B random triplets of clips x [N, T, C, h, w]."""
+def interpolator_batch(
+    x: torch.Tensor, B: int, max_gap: int, gen: torch.Generator, augment: bool = False
+):
+    """(x0, x1, target, alpha, gap) for B random triplets of clips x [N, T, C, h, w]. With
+    `augment`, each triplet is played backwards with probability 1/2 (x0 and x1 swapped, alpha
+    -> 1 - alpha: the same motion reversed, exact) and mirrored left-right / up-down with
+    probability 1/2 each (the latent grid mirrored: new motions over the few training photos)."""
     b = torch.randint(len(x), (B,), generator=gen)
     start, target, gap = draw_triplets(x.shape[1], B, max_gap, gen)
     alpha = (target - start).float() / gap.float()
-    return x[b, start], x[b, start + gap], x[b, target], alpha, gap
+    x0, x1, mid = x[b, start], x[b, start + gap], x[b, target]
+    if augment:
+        back, flip_w, flip_h = (torch.rand(3, B, generator=gen) < 0.5)[..., None, None, None]
+        x0, x1 = torch.where(back, x1, x0), torch.where(back, x0, x1)
+        alpha = torch.where(back.flatten(), 1 - alpha, alpha)
+        frames = []
+        for f in (x0, x1, mid):
+            f = torch.where(flip_w, f.flip(-1), f)
+            frames.append(torch.where(flip_h, f.flip(-2), f))
+        x0, x1, mid = frames
+    return x0, x1, mid, alpha, gap
 
 
 def train_interpolator(
     train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error", device="cpu"
 ):
     """cfg: model (FlowInterpolator kwargs), max_gap, batch_size, unc_weight, steps, lr,
-    checkpoint_every."""
+    checkpoint_every, augment (time reversal and mirroring of the triplets)."""
     x = video_latents(train_dir, on_bad_sample)
     max_gap = min(cfg["max_gap"], x.shape[1] - 1)
     model = FlowInterpolator(x.shape[2], **cfg["model"])
 
     def loss_fn(model, gen):
-        batch = interpolator_batch(x, cfg["batch_size"], max_gap, gen)
+        batch = interpolator_batch(x, cfg["batch_size"], max_gap, gen, cfg.get("augment", False))
         x0, x1, target, alpha, gap = on_model_device(model, *batch)
         pred, unc = model.pair(x0, x1, alpha, gap)
         return interpolation_loss(pred, unc, target, cfg["unc_weight"])

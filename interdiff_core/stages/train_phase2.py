@@ -2,21 +2,28 @@
 policy and a level s; level 0's keyframes are the ground truth (replaced by cached phase-1
 anchors with probability anchor_prob), the finer levels' keyframes come from the refiner's own
 previous-level predictions (`phase2_loss` unrolls `refine`, the sampling function, coarse to
-fine); the missing frames get each level's noise_sigma; the target is the clean sequence."""
+fine); the gaps are filled by `phase2.interpolator` (LERP, or the trained flow interpolator on
+video latents: the same `KeyframeInterpolation` sampling uses); the missing frames get each
+level's noise_sigma; the target is the clean sequence."""
 
 from __future__ import annotations
+
+import logging
 
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames, with_anchors
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
+from interdiff_core.models.interpolator import load_interpolation
 from interdiff_core.models.selector import select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import phase2_loss
 from interdiff_core.stages.policies import mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
+
+log = logging.getLogger(__name__)
 
 
 def train_phase2(
@@ -31,8 +38,13 @@ def train_phase2(
     seed: int,
     on_bad_sample: str = "error",
     device: str = "cpu",
+    interpolator_path=None,
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
+    interp = load_interpolation(
+        cfg["interpolator"], interpolator_path, getattr(data, "latent_shape", None)
+    )
+    log.info("phase-2 interpolation: %s %s", interp.kind, interpolator_path or "")
     labels, _ = load_tensors(labels_path)
     cache, _ = load_tensors(
         anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], data.D)}
@@ -57,7 +69,7 @@ def train_phase2(
         x, keys0, c, *idx = on_model_device(
             model, x, gather_frames(source, idx[0]), data.cond[b], *idx
         )
-        return phase2_loss(model, x, keys0, idx, s, c, sigmas, gen)
+        return phase2_loss(model, x, keys0, idx, s, c, sigmas, gen, interp)
 
     meta = stage_meta("train_phase2", cfg, model, levels=levels)
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)
