@@ -102,3 +102,17 @@ def test_segment_distance_matches_dense_sampling():
         seg_len = np.linalg.norm(pos[k, 1] - pos[k, 0])
         assert abs(got[k] - want) <= seg_len / 2000 + 1e-9, k
     assert (got == 0).mean() > 0.2 and ((got > 0) & (got < 1)).mean() > 0.2
+
+
+def test_comparisons_pair_every_arm_with_its_trivial_replacement():
+    from interdiff_core.stages.episode_metrics import comparisons
+
+    keys = {"teacher@4", "two_phase@4", "interp_only@4", "two_phase_uniform@4",
+            "interp_only_uniform@4", "two_phase_dp_dphi@4", "interp_only_dp_dphi@4"}  # fmt: skip
+    pairs = set(comparisons(keys, "teacher@4"))
+    assert ("two_phase@4", "teacher@4") in pairs and ("interp_only@4", "teacher@4") in pairs
+    assert ("two_phase@4", "interp_only@4") in pairs  # what phase-2 adds
+    assert ("two_phase@4", "two_phase_uniform@4") in pairs  # the selector against uniform
+    assert ("two_phase_dp_dphi@4", "two_phase_uniform@4") in pairs  # D_phi against uniform
+    assert ("two_phase_dp_dphi@4", "interp_only_dp_dphi@4") in pairs
+    assert ("two_phase_uniform@4", "two_phase_dp_dphi@4") not in pairs

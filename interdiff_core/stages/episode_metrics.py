@@ -85,7 +85,9 @@ def best_on_val(values: dict, method: str) -> str:
 def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
     """(a, b) pairs reported as a − b: two-phase and interpolation-only minus the val-chosen
     teacher; two-phase minus interpolation-only (what phase-2 adds); two-phase with the
-    selector's keyframes minus each other keyframe source at the same phase-1 steps."""
+    selector's keyframes minus each other keyframe source at the same phase-1 steps; two-phase
+    with DP(D_phi)'s keyframes minus uniform ones (the learned costs against their trivial
+    replacement)."""
     out = []
     for key in sorted(keys):
         method, _, steps = key.partition("@")
@@ -95,6 +97,8 @@ def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
             out.append((key, f"interp_only{method[9:]}@{steps}"))
         if method.startswith("two_phase_") and f"two_phase@{steps}" in keys:
             out.append((f"two_phase@{steps}", key))
+        if method == "two_phase_dp_dphi" and f"two_phase_uniform@{steps}" in keys:
+            out.append((key, f"two_phase_uniform@{steps}"))
     return out
 
 
