@@ -42,7 +42,7 @@ def train_phase2(
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     interp = load_interpolation(
-        cfg["interpolator"], interpolator_path, getattr(data, "latent_shape", None)
+        cfg.get("interpolator", "linear"), interpolator_path, getattr(data, "latent_shape", None)
     )
     log.info("phase-2 interpolation: %s %s", interp.kind, interpolator_path or "")
     labels, _ = load_tensors(labels_path)
