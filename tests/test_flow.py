@@ -75,6 +75,31 @@ def test_context_frames_are_noised_to_tau_ctx_and_returned_as_given():
     assert torch.all(out[:, 0] == 1) and torch.all(out[:, 1:] == 0)
 
 
+def test_given_entries_follow_the_interpolation_path_and_the_rest_keeps_its_law():
+    """Inpainting: a given entry's clean prediction is its value v, so Euler integration keeps it
+    on the path z_τ = τ·v + (1 − τ)·ε of its starting noise ε, and it ends at v exactly; the
+    other entries of a per-entry denoiser are still drawn from N(MU, SD²)."""
+    B, L, D, steps = 4000, 3, 2, 64
+    noise = torch.randn(B, L, D, generator=torch.Generator().manual_seed(2))
+    values, mask = torch.zeros(B, L, D), torch.zeros(B, L, D, dtype=torch.bool)
+    values[:, 0], mask[:, 0] = 3.0, True  # a whole first frame
+    values[:, -1, 0], mask[:, -1, 0] = -2.0, True  # one feature of the last frame
+    seen = []
+
+    def f(z, tau, step):
+        seen.append((z.clone(), tau.clone()))
+        return gaussian_denoiser(z, tau, step)
+
+    out = sample(f, (B, L, D), steps, torch.Generator(), noise=noise, given=(values, mask))
+    for z, tau in seen:
+        path = tau[..., None] * values + (1 - tau[..., None]) * noise
+        torch.testing.assert_close(z[mask], path[mask])
+    assert torch.all(out[mask] == values[mask])
+    free = out[~mask]
+    assert free.mean().item() == pytest.approx(MU, abs=0.03)
+    assert free.std().item() == pytest.approx(SD, abs=0.03)
+
+
 def test_tau_lies_on_each_samples_step_grid():
     gen = torch.Generator().manual_seed(0)
     k = draw_step_counts(512, 64, gen, "proportional")

@@ -79,6 +79,15 @@ class MazeSplit:
         vel = (goal - start) * self.occ.shape[-1] / seconds / VEL_SCALE
         return torch.stack([torch.cat([start, vel], 1), torch.cat([goal, vel], 1)], dim=1)
 
+    def inpainting(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(values, mask) [N, T, 4]: the first state and the goal position, the entries
+        Diffuser inpaints into every maze plan (`sample.inpaint`)."""
+        values = torch.zeros_like(self.x)
+        mask = torch.zeros_like(self.x, dtype=torch.bool)
+        values[:, 0], values[:, -1, :2] = self.start_goal[:, :4], self.start_goal[:, 4:6]
+        mask[:, 0], mask[:, -1, :2] = True, True
+        return values, mask
+
     def sample_extras(self) -> dict[str, torch.Tensor]:
         return {
             "occ": self.occ,

@@ -56,6 +56,12 @@ class VideoSplit:
         """[N, 2, D] the baseline's two ends: the first frame, held to the last."""
         return self.x[:, [0, 0]]
 
+    def inpainting(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(values, mask) [N, T, D]: the first frame, which the conditioning gives."""
+        values, mask = torch.zeros_like(self.x), torch.zeros_like(self.x, dtype=torch.bool)
+        values[:, 0], mask[:, 0] = self.x[:, 0], True
+        return values, mask
+
     @property
     def T(self) -> int:
         return self.latent.shape[1]

@@ -13,6 +13,13 @@ import torch
 
 from interdiff_core.diffusion.flow import ModelFn, euler_step
 
+Given = tuple[torch.Tensor, torch.Tensor]  # (values, boolean mask), both [B, L, D]
+
+
+def apply_given(x: torch.Tensor, given: Given | None) -> torch.Tensor:
+    """x with the entries `given` marks replaced by its values (inpainting)."""
+    return x if given is None else torch.where(given[1], given[0], x)
+
 
 @torch.no_grad()
 def sample(
@@ -24,6 +31,7 @@ def sample(
     known: torch.Tensor | None = None,
     tau_ctx: float = 0.9,
     noise: torch.Tensor | None = None,
+    given: Given | None = None,
 ) -> torch.Tensor:
     """Draw x [B,L,D] in `steps` Euler steps of size 1/steps (steps a power of two).
 
@@ -31,6 +39,10 @@ def sample(
     presented at signal level τ_ctx with fresh noise each step and returned as given.
     `noise` [B,L,D], if given, is the starting point instead of a draw from `gen` (so two step
     counts can start from the same noise).
+    `given` (values [B,L,D], boolean mask [B,L,D]): entries known exactly, as Diffuser
+    conditions a plan by inpainting its first state and goal. Every clean prediction takes them
+    (so each Euler step moves towards them and the rest of the sequence is drawn around them),
+    and so does the result.
     """
     if steps < 1 or steps & (steps - 1):
         raise ValueError(f"steps must be a power of two >= 1, got {steps}")
@@ -45,6 +57,7 @@ def sample(
             z = torch.where(known[..., None], z_ctx, z)
             tau = torch.where(known, torch.full_like(tau, tau_ctx), tau)
         x_hat = f(z, tau, step_idx)
+        x_hat = apply_given(x_hat, given)
         if i == steps - 1:
             break
         z = euler_step(z, x_hat, tau, tau + 1 / steps)

@@ -107,6 +107,10 @@ def build_planners(
     baseline (`baseline`: its name in the domain), then interpolation-only and two-phase at each
     phase-1 step count."""
     teacher, levels = models.teacher, models.levels
+
+    def given(d):  # sample.inpaint: the split's known entries (maze: first state and goal)
+        return d.inpainting() if cfg.get("inpaint", False) else None
+
     teacher_tokens = teacher.n_tokens(T, cond_dim)  # per call, whatever the backbone
     n_cond = models.phase2.cond.n_tokens  # the two-phase models' conditioning prefix
     torch.manual_seed(seed)
@@ -117,7 +121,10 @@ def build_planners(
         (untrained, "untrained", [cfg["untrained_steps"]]),
     ]:
         for k in steps_list:
-            fn = lambda d, g, m=model, k=k: sample_teacher(m, d.cond, T, k, g)  # noqa: E731
+
+            def fn(d, g, m=model, k=k):
+                return sample_teacher(m, d.cond, T, k, g, given(d))
+
             out.append(Planner(method, k, k, k * teacher_tokens, fn))
 
     def line(d, g):
@@ -133,7 +140,7 @@ def build_planners(
 
         def keyframes(d, g, k=k, source=source):
             idx = models.keyframes(source, d, T)
-            return idx, sample_keyframes(models.phase1, d.cond, idx[0], k, g)
+            return idx, sample_keyframes(models.phase1, d.cond, idx[0], k, g, given(d))
 
         def interp_only(d, g, keyframes=keyframes):
             idx, anchors = keyframes(d, g)
@@ -142,7 +149,17 @@ def build_planners(
         def two_phase(d, g, keyframes=keyframes):
             idx, anchors = keyframes(d, g)
             sigmas = models.phase2_sigmas
-            return refine(models.phase2, anchors, idx, d.cond, T, sigmas, g, interp=models.interp)
+            return refine(
+                models.phase2,
+                anchors,
+                idx,
+                d.cond,
+                T,
+                sigmas,
+                g,
+                interp=models.interp,
+                given=given(d),
+            )
 
         truth = source == "dp_true"
         nfe0 = len(levels) if source == "selector" else 0

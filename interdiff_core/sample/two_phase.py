@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from interdiff_core.corruption.keyframes import corrupt, gather_frames, place_frames
-from interdiff_core.diffusion.sampler import sample
+from interdiff_core.diffusion.sampler import Given, apply_given, sample
 from interdiff_core.models.interpolator import KeyframeInterpolation
 
 LINEAR = KeyframeInterpolation()  # phase2.interpolator: linear
@@ -45,14 +45,16 @@ def keyframe_fn(model, cond: torch.Tensor, idx: torch.Tensor):
     return lambda z, tau, step, rows=ALL: model(z, idx[rows], tau, cond[rows], step=step)
 
 
-def sample_teacher(model, cond, T: int, steps: int, gen) -> torch.Tensor:
+def sample_teacher(model, cond, T: int, steps: int, gen, given: Given | None = None):
     shape = (cond.shape[0], T, model.x_dim)
-    return sample(teacher_fn(model, cond, T), shape, steps, gen)
+    return sample(teacher_fn(model, cond, T), shape, steps, gen, given=given)
 
 
-def sample_keyframes(model, cond, idx, steps: int, gen) -> torch.Tensor:
+def sample_keyframes(model, cond, idx, steps: int, gen, given: Given | None = None):
+    """Keyframes at idx [B, K]; `given` is over the whole sequence, taken at idx."""
     shape = (*idx.shape, model.x_dim)
-    return sample(keyframe_fn(model, cond, idx), shape, steps, gen)
+    at_idx = None if given is None else tuple(gather_frames(g, idx) for g in given)
+    return sample(keyframe_fn(model, cond, idx), shape, steps, gen, given=at_idx)
 
 
 def refine_step(model, values, idx, level: int, cond, T: int, sigma: float, gen, interp=LINEAR):
@@ -87,6 +89,7 @@ def refine(
     gen,
     last=None,
     interp=LINEAR,
+    given: Given | None = None,
 ):
     """Phase-2 over nested levels, coarse to fine: the one function that both samples and
     trains phase-2, so training sees exactly the corruption sampling builds.
@@ -97,6 +100,7 @@ def refine(
     0..`last` (default: all) and returns the last prediction; only the last level carries a
     gradient, the earlier ones run as at sampling time, under no_grad. `interp` (a
     `KeyframeInterpolation`: LERP or the flow interpolator) fills the gaps at every level.
+    `given` entries (inpainting, as `sample`) replace every level's prediction.
     """
     last = len(levels_idx) - 1 if last is None else last
     idx0 = levels_idx[0]
@@ -108,6 +112,7 @@ def refine(
             current = refine_step(
                 model, gather_frames(pinned, idx), idx, s, cond, T, sigmas[s], gen, interp
             )
+        current = apply_given(current, given)
     return current
 
 

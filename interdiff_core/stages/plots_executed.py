@@ -20,7 +20,8 @@ CURVES = [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--")]
 LEVELS = {"straight_line": "red", "expert": "green", "tracked_reference": "olive", "random": "k"}
 PROTOCOL = (
     "ours: MuJoCo PointMaze (gymnasium-robotics v3, D4RL physics), fixed eval goal, random start, "
-    "one open-loop plan at t = 0 tracked by a = (p[t+1] - xy) + (v[t+1] - v); plans of T states "
+    "one open-loop plan at t = 0 (first state and goal inpainted when sample.inpaint, as "
+    "Diffuser) tracked by a = (p[t+1] - xy) + (v[t+1] - v); plans of T states "
     "`stride` env steps apart (see config); trained on our own expert stream (plus the share "
     "data.rest_episodes of expert episodes started at rest), not D4RL's 1M/2M/4M steps; mean "
     "over the test episodes of one training seed. Published: D4RL maze2d-v1 datasets, "

@@ -1,0 +1,57 @@
+"""Every planner `sample` and `execute` call (`build_planners`), on untrained models: with
+`sample.inpaint` each maze plan starts at the observed state and ends at the goal position, as
+Diffuser conditions its plans; without it nothing forces either."""
+
+import pytest
+import torch
+from conftest import write_maze_shards
+
+from interdiff_core.data.maze_dataset import load_split
+from interdiff_core.models.selector import make_selector
+from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.sample.planners import Models, build_planners
+
+LEVELS = [3, 5]
+
+
+def untrained_models(x_dim: int, cond_dim: int, T: int) -> Models:
+    torch.manual_seed(0)
+    arch = dict(d_model=16, n_layers=1, n_heads=2)
+    small = dict(x_dim=x_dim, cond_dim=cond_dim, **arch)
+    return Models(
+        teacher=SequenceTransformer(**small, n_steps=3).eval(),
+        selector=make_selector(cond_dim, T, len(LEVELS), **arch).eval(),
+        phase1=SequenceTransformer(**small, n_steps=3).eval(),
+        phase2=SequenceTransformer(**small, n_levels=len(LEVELS)).eval(),
+        dphi=None,
+        levels=LEVELS,
+        phase2_sigmas=[0.0, 0.0],
+        teacher_meta={},
+    )
+
+
+@pytest.mark.parametrize("inpaint", [True, False])
+def test_inpainted_plans_start_at_the_state_and_end_at_the_goal(tmp_path, inpaint):
+    write_maze_shards(tmp_path, n=6, T=8)
+    d = load_split(tmp_path)
+    models = untrained_models(d.D, d.cond.shape[1], d.T)
+    cfg = dict(
+        teacher_steps=[1, 4],
+        untrained_steps=2,
+        phase1_steps=[2],
+        keyframe_sources=["uniform"],
+        ablation_steps=2,
+        inpaint=inpaint,
+    )
+    planners = build_planners(models, cfg, d.T, d.cond.shape[1], d.baseline, seed=0)
+    assert {p.method for p in planners} >= {"teacher", "two_phase", "interp_only_uniform"}
+    start, goal = d.start_goal[:, :4], d.start_goal[:, 4:6]
+    for p in planners:
+        plan = p.plan(d, torch.Generator().manual_seed(0))
+        ends = torch.equal(plan[:, 0, :2], start[:, :2]) and torch.equal(plan[:, -1, :2], goal)
+        if p.method == d.baseline:  # joins the two positions by construction, at its own speed
+            assert ends, p.key
+        elif inpaint:
+            assert ends and torch.equal(plan[:, 0], start), p.key
+        else:
+            assert not ends, p.key
