@@ -269,3 +269,19 @@ def test_nested_errors() -> None:
         nested_from_level_logits(torch.zeros(1, 3, 10), [4, 6])
     with pytest.raises(ValueError, match="exceed"):
         uniform_nested(1, 10, [4, 11])
+
+
+def test_level_logits_apart_skips_neighbours_until_nothing_else_is_left() -> None:
+    T, levels = 9, [4, 7]
+    logits = torch.full((1, 2, T), -1.0)
+    logits[0, 0, [4, 5]] = 5.0  # two neighbours outscore every other frame at level 0
+    logits[0, 1, [1, 2, 3]] = 3.0
+    plain = nested_from_level_logits(logits, levels)
+    assert [x[0].tolist() for x in plain] == [[0, 4, 5, 8], [0, 1, 2, 3, 4, 5, 8]]
+    # apart by 1: 5 sits next to 4, so level 0 takes the best frame away from both (2); level 1
+    # takes 6, the last frame apart from all, then the best of the rest (1, 3)
+    apart = nested_from_level_logits(logits, levels, apart=1)
+    assert [x[0].tolist() for x in apart] == [[0, 2, 4, 8], [0, 1, 2, 3, 4, 6, 8]]
+    full = nested_from_level_logits(torch.randn(3, 2, T), [5, 9], apart=2)
+    _check_nested(full, T, [5, 9])
+    assert full[1].tolist() == [list(range(T))] * 3

@@ -7,9 +7,11 @@ keyframes of level s are a subset of those of level s+1.
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 
@@ -130,10 +132,23 @@ def nested_from_scores(
     return out
 
 
-def nested_from_level_logits(logits: Tensor, levels: list[int]) -> list[Tensor]:
+def _add_top_apart(chosen: Tensor, scores: Tensor, n: int, apart: int) -> Tensor:
+    """`_add_top` one frame at a time, skipping frames within `apart` of a chosen frame while a
+    row has any other unchosen frame left (non-maximum suppression)."""
+    for _ in range(n):
+        near = F.max_pool1d(chosen[:, None].float(), 2 * apart + 1, 1, apart)[:, 0] > 0
+        free = ~near & ~chosen
+        free = torch.where(free.any(1, keepdim=True), free, ~chosen)
+        pick = scores.masked_fill(~free, -math.inf).argmax(1, keepdim=True)
+        chosen = chosen.scatter(1, pick, True)
+    return chosen
+
+
+def nested_from_level_logits(logits: Tensor, levels: list[int], apart: int = 0) -> list[Tensor]:
     """Nested levels from a level-conditioned selector's `logits [B, S, T]`: level 0 is the
     endpoints plus the top K_0-2 interior frames of logits[:, 0]; level s adds the top
-    K_s - K_{s-1} not-yet-chosen frames of logits[:, s]."""
+    K_s - K_{s-1} not-yet-chosen frames of logits[:, s]. With `apart` > 0, a frame within
+    `apart` of a chosen one is taken only when no other frame is left."""
     if logits.dim() != 3 or logits.shape[1] != len(levels):
         raise ValueError(
             f"logits must be [B, S={len(levels)}, T] (one row per level), got {list(logits.shape)}"
@@ -142,7 +157,10 @@ def nested_from_level_logits(logits: Tensor, levels: list[int]) -> list[Tensor]:
     check_levels(levels, T)
     mask, prev_k, out = _endpoints(B, T, logits.device), 2, []
     for s, k in enumerate(levels):
-        mask = _add_top(mask, logits[:, s], k - prev_k)
+        if apart:
+            mask = _add_top_apart(mask, logits[:, s], k - prev_k, apart)
+        else:
+            mask = _add_top(mask, logits[:, s], k - prev_k)
         out.append(mask_to_indices(mask))
         prev_k = k
     return out
