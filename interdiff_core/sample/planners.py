@@ -30,7 +30,8 @@ from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import interpolate, uniform_nested
 
 # Where two-phase's keyframe indices come from (`sample.keyframe_sources` adds arms beside the
-# selector's): `dp_true` runs the DP on the true cost against the ground truth, an upper bound.
+# selector's): `dp_true` runs the DP on the true cost against the ground truth: an oracle (the
+# lowest interpolation cost; on the executed score it scored lowest of the arms on the default run).
 KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true")
 
 
@@ -41,7 +42,7 @@ class Planner:
     nfe: int
     tokens: int
     plan: Callable  # (split, generator) -> [N, T, D]
-    uses_truth: bool = False  # reads the split's ground truth (an upper bound, not a method)
+    uses_truth: bool = False  # reads the split's ground truth (an oracle, not a method)
 
     @property
     def key(self) -> str:
