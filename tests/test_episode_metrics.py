@@ -116,3 +116,17 @@ def test_comparisons_pair_every_arm_with_its_trivial_replacement():
     assert ("two_phase_dp_dphi@4", "two_phase_uniform@4") in pairs  # D_phi against uniform
     assert ("two_phase_dp_dphi@4", "interp_only_dp_dphi@4") in pairs
     assert ("two_phase_uniform@4", "two_phase_dp_dphi@4") not in pairs
+
+
+def test_mean_se_is_the_sample_standard_error_of_arrays_and_tensors():
+    import math
+
+    import torch
+
+    from interdiff_core.metrics.stats import mean_se
+
+    expected = (2.5, math.sqrt(5 / 3) / 2)  # sample variance of 1..4 is 5/3
+    for values in ([1, 2, 3, 4], np.array([1.0, 2, 3, 4]), torch.tensor([1.0, 2, 3, 4])):
+        assert mean_se(values) == pytest.approx(expected)
+    mean, se = mean_se([7.0])
+    assert mean == 7.0 and math.isnan(se)

@@ -4,11 +4,10 @@ level, for every source of keyframes side by side with its trivial replacements.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import torch
 
+from interdiff_core.metrics.stats import mean_se
 from interdiff_core.selection.costs import oracle_cost_matrix
 from interdiff_core.selection.dp import dp_select_levels, path_cost
 
@@ -36,12 +35,6 @@ def best_fixed_nested(train_x: torch.Tensor, levels: list[int]) -> list[torch.Te
     return dp_select_levels(mean, levels)
 
 
-def _mean_se(v: torch.Tensor) -> tuple[float, float]:
-    v = v.double()
-    se = v.std().item() / math.sqrt(len(v)) if len(v) > 1 else float("nan")
-    return v.mean().item(), se
-
-
 def keyframe_costs_table(
     true_costs: dict[str, torch.Tensor],
     selections: dict[str, dict[str, list[torch.Tensor]]],
@@ -61,9 +54,9 @@ def keyframe_costs_table(
             for name in SOURCES:
                 idx = selections[split][name][s].expand(N, -1)
                 per[name] = path_cost(costs, idx)
-                row[name], row[f"{name}_se"] = _mean_se(per[name])
+                row[name], row[f"{name}_se"] = mean_se(per[name])
             diff = per["dp_dphi"] - per["uniform"]
-            row["dphi_minus_uniform"], row["dphi_minus_uniform_se"] = _mean_se(diff)
+            row["dphi_minus_uniform"], row["dphi_minus_uniform_se"] = mean_se(diff)
             row["dphi_loses_to_uniform"] = bool(row["dp_dphi"] >= row["uniform"])
             rows.append(row)
     return pd.DataFrame(rows)

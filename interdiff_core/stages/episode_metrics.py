@@ -17,6 +17,7 @@ import pandas as pd
 from interdiff_core.envs.pointmaze import D4RL_REF
 from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns, success
+from interdiff_core.metrics.stats import mean_se
 
 log = logging.getLogger(__name__)
 D4RL_RADIUS, OWN_RADIUS = 0.5, 0.45
@@ -25,10 +26,6 @@ LITERATURE = {
     "Diffuser (Janner et al. 2022)": {"umaze": 113.9, "medium": 121.5, "large": 123.0},
     "Hierarchical Diffuser (Chen et al. 2024)": {"umaze": 128.4, "medium": 135.6, "large": 155.8},
 }
-
-
-def _se(x: np.ndarray) -> float:
-    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
 
 
 def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> dict:
@@ -116,7 +113,7 @@ def episode_metrics(episodes: dict[str, str], out_csv, paired_csv, n_boot: int, 
             row.update(episodes=len(v["return"]), ret=float(v["return"].mean()))
             for name in ("score_d4rl", "score", "success"):
                 row[name] = float(v[name].mean())
-                row[f"{name}_se"] = _se(v[name])
+                row[f"{name}_se"] = mean_se(v[name])[1]
             row.update(nfe=nfe, tokens=tokens, chosen_on_val=key in chosen.values())
             rows.append(row)
         for maze in sorted({maze for maze, _ in values}):

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from interdiff_core.io import atomic_path, load_model
+from interdiff_core.metrics.stats import mean_se
 from interdiff_core.metrics.video import GAP_BUCKETS, bucket_name, gap_bucket, l1, psnr, ssim
 from interdiff_core.models.interpolator import FlowInterpolator, Interpolator, Lerp
 from interdiff_core.models.tokenizer import decode_clips
@@ -76,8 +77,8 @@ def evaluate_by_bucket(
 
 
 def _mean_se(key: str, per_clip: torch.Tensor) -> dict[str, float]:
-    se = per_clip.std().item() / len(per_clip) ** 0.5 if len(per_clip) > 1 else float("nan")
-    return {key: per_clip.mean().item(), f"{key}_se": se}
+    mean, se = mean_se(per_clip)
+    return {key: mean, f"{key}_se": se}
 
 
 def eval_interpolator(

@@ -14,6 +14,7 @@ import logging
 import torch
 
 from interdiff_core.io import load_tensors
+from interdiff_core.metrics.stats import mean_se
 from interdiff_core.metrics.video import psnr, ssim
 from interdiff_core.models.tokenizer import decode_clips, frames_to_tensor
 from interdiff_core.stages.metrics import write_tables
@@ -61,8 +62,7 @@ def metrics_video(
         if decode is not None:
             decoded = decode(pred)
             per_clip = psnr(decoded, frames).mean(1)
-            out["psnr"] = per_clip.mean().item()
-            out["psnr_se"] = (per_clip.std() / len(per_clip) ** 0.5).item()
+            out["psnr"], out["psnr_se"] = mean_se(per_clip)
             out["ssim"] = ssim(decoded, frames).mean().item()
             if row["method"] == "teacher":
                 out["psnr_vs_finest"] = psnr(decoded, reference).mean().item()

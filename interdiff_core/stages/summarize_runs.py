@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 
 from interdiff_core.io import atomic_path
+from interdiff_core.metrics.stats import mean_se
 
 log = logging.getLogger(__name__)
 BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "random")
@@ -46,9 +46,7 @@ def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], ou
         for col in VALUES:
             row[col] = float(g[col].mean())
             if col in ("score_d4rl", "score", "success"):
-                row[f"{col}_se_seeds"] = (
-                    float(g[col].std(ddof=1) / np.sqrt(len(g))) if len(g) > 1 else float("nan")
-                )
+                row[f"{col}_se_seeds"] = mean_se(g[col])[1]
         row["desc"] = descs.get(variant, "")
         out.append(row)
     table = pd.DataFrame(out)
