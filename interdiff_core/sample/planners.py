@@ -59,7 +59,7 @@ class Models:
     levels: list[int]
     phase2_sigmas: list[float]
     teacher_meta: dict
-    # phase-2's interpolation (phase2.interpolator, as phase-2 was trained), and LERP beside it
+    # how phase-2 fills the gaps between keyframes (phase2.interpolator, as phase-2 was trained)
     interp: KeyframeInterpolation = field(default_factory=KeyframeInterpolation)
 
     @classmethod
