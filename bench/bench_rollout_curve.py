@@ -79,7 +79,8 @@ def main():
     model = make_teacher(tcfg, train.cond.shape[1], train.T, train.D, train.latent_shape)
     model.to(args.device).train()
     windows = AlternatingWindows(train.x, train.cond, tcfg["windows"], args.seed)
-    loss_fn = window_loss_fn(windows, tcfg["k_max"], per_frame=tcfg["diffusion_forcing"])
+    loss_fn = window_loss_fn(windows, tcfg["k_max"], per_frame=tcfg["diffusion_forcing"],
+                             step_sampling=tcfg.get("step_sampling", "uniform"))  # fmt: skip
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg["lr"], weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed)
     rows, start = [], time.time()

@@ -83,3 +83,42 @@ def test_wan_reads_prompt_tokens_and_the_first_frame(image_dim):
             assert not torch.allclose(m(z, pos, tau, other), base)
     with pytest.raises(ValueError, match="prompt tokens of model.cond_text_dim"):
         m.split_cond(torch.randn(B, 5 * 8 + D + 3))
+
+
+def test_persistence_prior_holds_the_frame_before_until_trained():
+    """Untrained (zero residual): a clean frame is kept, a pure-noise frame gets the frame
+    before it (ρ-shrunk), frame 0 the conditioning frame; a trained residual moves off it."""
+    torch.manual_seed(0)
+    m = SequenceTransformer(16, 3 * 5 + 16, d_model=8, n_layers=1, n_heads=2, max_len=6,
+                            cond_text_dim=5, cond_frames=1, persistence=True).eval()  # fmt: skip
+    rho = torch.sigmoid(m.persistence_logit).item()
+    B, L = 2, 4
+    z, cond = torch.randn(B, L, 16), torch.randn(B, 3 * 5 + 16)
+    pos = torch.arange(L).expand(B, L)
+    with torch.no_grad():
+        tau = torch.tensor([0.0, 1.0, 0.0, 0.0]).expand(B, L)
+        out = m(z, pos, tau, cond)
+        torch.testing.assert_close(out[:, 0], cond[:, 15:])
+        torch.testing.assert_close(out[:, 1], z[:, 1])
+        torch.testing.assert_close(out[:, 2], rho * z[:, 1])
+        torch.testing.assert_close(out[:, 3], rho**2 * z[:, 1])
+        torch.nn.init.normal_(m.out_proj.weight)
+        assert not torch.allclose(m(z, pos, tau, cond)[:, 1], z[:, 1])
+
+
+def test_persistence_prior_is_the_gaussian_posterior_mean():
+    """Against the closed form: one token with a N(0, 1) prior observed at τ has posterior
+    mean τ z / (τ² + (1 − τ)²); two tokens Δ apart are jointly Gaussian with correlation ρ^Δ,
+    and the filter's second estimate equals the batch posterior mean Σ_xz Σ_zz⁻¹ z."""
+    from interdiff_core.models.transformer import persistence_prior
+
+    z, tau = torch.randn(3, 2, 1), torch.tensor([[0.3, 0.6]]).expand(3, 2)
+    pos, rho = torch.tensor([[1, 4]]).expand(3, 2), torch.tensor(0.9)
+    out = persistence_prior(z, tau, pos, None, rho)
+    t0, t1, r = 0.3, 0.6, 0.9**3
+    torch.testing.assert_close(out[:, 0, 0], t0 * z[:, 0, 0] / (t0**2 + (1 - t0) ** 2))
+    var0, var1 = t0**2 + (1 - t0) ** 2, t1**2 + (1 - t1) ** 2
+    cov_zz = torch.tensor([[var0, t0 * t1 * r], [t0 * t1 * r, var1]])
+    cov_xz = torch.tensor([r * t0, t1])  # x_1 against (z_0, z_1)
+    expect = z[:, :, 0] @ torch.linalg.solve(cov_zz, cov_xz)
+    torch.testing.assert_close(out[:, 1, 0], expect)

@@ -8,6 +8,7 @@ import yaml
 from conftest import copy_workflow, planned_jobs, snakemake
 
 from interdiff_core.io import load_tensors
+from interdiff_core.models.teacher import load_teacher
 
 pytestmark = pytest.mark.workflow
 SHARED = {"train_teacher", "teacher_precompute", "dphi_targets", "train_dphi", "dp_labels",
@@ -60,6 +61,8 @@ def test_whole_video_dag_runs(tmp_path):
     assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
     _, meta = load_tensors(res / "samples" / "test.safetensors")
     assert meta["interpolator"] == "flow"  # phase2.interpolator: flow, in training and sampling
+    teacher, _ = load_teacher(res / "models" / "teacher.safetensors")
+    assert teacher.persistence  # teacher.model.persistence: rebuilt from the checkpoint alone
     assert "interpolator.safetensors" in (res / "logs" / "train_phase2.log").read_text()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
     tok = pd.read_csv(data / "eval" / "tokenizer.csv")

@@ -27,6 +27,8 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int, latent_shape=None
         return SequenceTransformer(x_dim, cond_dim, max_len=T, n_steps=n_steps, **cfg["model"])
     if backbone != "wan":
         raise ValueError(f"teacher.backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
+    if cfg.get("model", {}).get("persistence"):
+        raise ValueError("teacher.model.persistence is a transformer option; backbone is 'wan'")
     if latent_shape is None:
         raise ValueError("teacher.backbone = 'wan' needs latent frames [C, h, w] (video data)")
     wan = cfg["wan"]
