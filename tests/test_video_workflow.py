@@ -65,6 +65,10 @@ def test_whole_video_dag_runs(tmp_path):
     assert teacher.persistence  # teacher.model.persistence: rebuilt from the checkpoint alone
     assert "interpolator.safetensors" in (res / "logs" / "train_phase2.log").read_text()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
+    moved = table[table.method != "hold_first_frame"]  # paired with the hold baseline, per clip
+    assert moved[["psnr_minus_hold", "psnr_minus_hold_se"]].notna().all().all()
+    hold = table[table.method == "hold_first_frame"].psnr.item()
+    assert ((moved.psnr - hold - moved.psnr_minus_hold).abs() < 1e-4).all()
     tok = pd.read_csv(data / "eval" / "tokenizer.csv")
     assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
     assert (tok.latent_shape == "4x4x4").all()

@@ -5,7 +5,9 @@ standard error over clips. `psnr_vs_finest`: each teacher sample's decoded PSNR 
 teacher's sample with the most steps, drawn from the same starting noise (the sample stage
 reseeds every step count alike): how far a shortcut lands from the path it shortcuts, a
 distance a model predicting the mean could not fake by scoring well against the truth (the
-rollout's shortcut check adds the spread between samples from different noise)."""
+rollout's shortcut check adds the spread between samples from different noise).
+`psnr_minus_hold`: the paired per-clip difference to holding the first frame (the baseline the
+conditioning alone gives), with its standard error over clips."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import logging
 
 import torch
 
+from interdiff_core.data.video_dataset import VideoSplit
 from interdiff_core.io import load_tensors
 from interdiff_core.metrics.stats import mean_se
 from interdiff_core.metrics.video import psnr, ssim
@@ -21,9 +24,10 @@ from interdiff_core.stages.metrics import write_tables
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 log = logging.getLogger(__name__)
+HOLD = VideoSplit.baseline  # "hold_first_frame"
 COLUMNS = [
-    "method", "steps", "latent_mse", "latent_l1", "psnr", "psnr_se", "ssim", "psnr_vs_finest",
-    "nfe", "tokens",
+    "method", "steps", "latent_mse", "latent_l1", "psnr", "psnr_se", "psnr_minus_hold",
+    "psnr_minus_hold_se", "ssim", "psnr_vs_finest", "nfe", "tokens",
 ]  # fmt: skip
 
 
@@ -43,7 +47,7 @@ def metrics_video(
         raw, _ = load_tensors(raw_path)
         frames = frames_to_tensor(raw["test.frames"][: len(gt)])
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
-    rows = []
+    rows, per_clips = [], []
     finest = max((r["steps"] for r in meta["rows"] if r["method"] == "teacher"), default=None)
     decode = None
     if tokenizer is not None:
@@ -63,6 +67,7 @@ def metrics_video(
             decoded = decode(pred)
             per_clip = psnr(decoded, frames).mean(1)
             out["psnr"], out["psnr_se"] = mean_se(per_clip)
+            per_clips.append(per_clip)
             out["ssim"] = ssim(decoded, frames).mean().item()
             if row["method"] == "teacher":
                 out["psnr_vs_finest"] = psnr(decoded, reference).mean().item()
@@ -70,4 +75,8 @@ def metrics_video(
             as_maps = as_latents(pred, shape), as_latents(reference, shape)
             out["psnr_vs_finest"] = psnr(*as_maps, float(gt.max() - gt.min())).mean().item()
         rows.append(out)
+    hold = [pc for r, pc in zip(rows, per_clips) if r["method"] == HOLD]
+    for r, pc in zip(rows, per_clips):
+        if hold and r["method"] != HOLD:
+            r["psnr_minus_hold"], r["psnr_minus_hold_se"] = mean_se(pc - hold[0])
     return write_tables(rows, meta, COLUMNS, out_csv, timing_csv)
