@@ -21,9 +21,10 @@ Two options for wide frames (video latents), both off by default (the maze path)
 network's (zero-initialised) residual plus the frame's posterior mean under an AR(1) model of
 frames given the noisy tokens up to it (`persistence_prior`, a Kalman filter; the conditioning
 frame starts it at position 0). Untrained, the model keeps a clean frame and fills a noisy one
-from the frames before; training learns the motion. Without it, a video denoiser trained on a
-few photographs must learn to copy content through attention and reproduces an unseen
-photograph's last context frame ~11 dB worse than copying it.
+from the frames before; the network is left to learn the motion (at the CPU video default's
+budget it does not yet: bench/RESULTS_video.md). Without it, a video denoiser trained on a few
+photographs must learn to copy content through attention and reproduces an unseen photograph's
+last context frame ~11 dB worse than copying it.
 """
 
 from __future__ import annotations
