@@ -80,6 +80,8 @@ def check_teacher(cfg: dict) -> None:
     patch = (wan.get("config") or {}).get("patch_size")
     if patch is not None and list(patch)[:1] != [1]:
         _fail("teacher.wan.config.patch_size", f"must start with 1 (per-frame τ), got {patch}")
+    if teacher.get("model", {}).get("persistence"):
+        _fail("teacher.model.persistence", "is an option of the transformer backbone, not 'wan'")
 
 
 def check_maze(cfg: dict) -> None:

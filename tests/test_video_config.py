@@ -56,11 +56,20 @@ WAN = dict(config=dict(patch_size=[1, 2, 2], in_channels=4, out_channels=4, text
            pretrained_path=None, lora_rank=4, attention="sdpa")  # fmt: skip
 
 
-def test_wan_backbone_validates_on_video_and_is_refused_on_maze():
+def _wan_video_config(wan: dict) -> dict:
     cfg = _video_config("tests/micro_video.yaml")
-    cfg["teacher"].update(backbone="wan", wan=dict(WAN))
+    cfg["teacher"].update(backbone="wan", wan=wan)
+    cfg["teacher"]["model"].pop("persistence")  # a transformer option
+    return cfg
+
+
+def test_wan_backbone_validates_on_video_and_is_refused_on_maze():
+    cfg = _wan_video_config(dict(WAN))
     validate(cfg, str(REPO / "config.schema.yaml"))
     check_config(cfg)
+    cfg["teacher"]["model"]["persistence"] = True
+    with pytest.raises(ConfigError, match="'teacher.model.persistence'"):
+        check_config(cfg)
     maze = yaml.safe_load((REPO / "config.yaml").read_text())
     maze["teacher"].update(backbone="wan", wan=dict(WAN))
     validate(maze, str(REPO / "config.schema.yaml"))
@@ -78,8 +87,7 @@ def test_wan_backbone_validates_on_video_and_is_refused_on_maze():
     ],
 )
 def test_wan_cross_field_checks_name_the_field(wan, field):
-    cfg = _video_config("tests/micro_video.yaml")
-    cfg["teacher"].update(backbone="wan", wan=wan)
+    cfg = _wan_video_config(wan)
     with pytest.raises(ConfigError, match=f"'{field}'"):
         check_config(cfg)
 

@@ -25,6 +25,7 @@ def test_wan_teacher_trains_and_reloads_downstream(tmp_path):
     cfg["teacher"].update(
         backbone="wan", wan=dict(config=TINY_WAN, lora_rank=4, attention="sdpa"), steps=4
     )
+    cfg["teacher"]["model"].pop("persistence")  # a transformer option (refused with wan)
     (wd / "micro.yaml").write_text(yaml.safe_dump(cfg))
     res = wd / "results" / "micro_video" / "base" / "seed0"
     targets = ("--until", "teacher_precompute", "rollout")  # the rules reloading the teacher

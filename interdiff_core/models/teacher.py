@@ -28,7 +28,7 @@ def make_teacher(cfg: dict, cond_dim: int, T: int, x_dim: int, latent_shape=None
     if backbone != "wan":
         raise ValueError(f"teacher.backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
     if cfg.get("model", {}).get("persistence"):
-        raise ValueError("teacher.model.persistence is a transformer option; backbone is 'wan'")
+        raise ValueError("teacher.model.persistence: a transformer option, not one of 'wan'")
     if latent_shape is None:
         raise ValueError("teacher.backbone = 'wan' needs latent frames [C, h, w] (video data)")
     wan = cfg["wan"]
