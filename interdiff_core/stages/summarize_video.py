@@ -13,8 +13,17 @@ import pandas as pd
 from interdiff_core.io import atomic_path
 
 log = logging.getLogger(__name__)
-SHOWN = ["variant", "seed", "interpolator", "method", "steps", "latent_l1", "psnr", "psnr_se",
-         "psnr_minus_hold"]
+SHOWN = [
+    "variant",
+    "seed",
+    "interpolator",
+    "method",
+    "steps",
+    "latent_l1",
+    "psnr",
+    "psnr_se",
+    "psnr_minus_hold",
+]
 
 
 def summarize_video(
