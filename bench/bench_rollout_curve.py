@@ -30,21 +30,29 @@ from interdiff_core.stages.rollout import standard_error, teacher_window_fn
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 
-def evaluate(model, data, cfg, decode, seed: int) -> dict[str, float]:
-    """Roll out on the CPU (the sampler draws its noise there), then back to the model's device."""
+def evaluate(model, data, cfg, decode, seed: int, k_max: int) -> dict[str, float]:
+    """Roll out on the CPU (the sampler draws its noise there), then back to the model's device:
+    the sampled rollout, and the point rollout (`point_` keys) if the config sets
+    point_tau_ctx."""
     device = next(model.parameters()).device
     model.eval().to("cpu")
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        pred = rollout(teacher_window_fn(model, data.cond), data.latent, cfg["context"],
-                       cfg["window"], cfg["steps"], gen, cfg["tau_ctx"])  # fmt: skip
+    runs = {"": (cfg["steps"], cfg["tau_ctx"], False)}
+    if cfg.get("point_tau_ctx") is not None:
+        runs["point_"] = (k_max, cfg["point_tau_ctx"], True)
+    out = {}
+    for prefix, (steps, tau_ctx, point) in runs.items():
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            pred = rollout(teacher_window_fn(model, data.cond), data.latent, cfg["context"],
+                           cfg["window"], steps, gen, tau_ctx, point=point)  # fmt: skip
+        curves, per_clip = rollout_psnr(pred, data.latent, cfg["context"], decode=decode,
+                                        per_clip=True)  # fmt: skip
+        per_clip["minus_hold"] = per_clip["pixel_psnr"] - per_clip["pixel_psnr_hold"]
+        out.update({f"mean_{prefix}{k}": v.mean().item() for k, v in per_clip.items()})
+        out.update({f"se_{prefix}{k}": standard_error(v) for k, v in per_clip.items()})
+        out[f"first_{prefix}pixel_psnr"] = curves["pixel_psnr"][0]
+        out["first_pixel_psnr_hold"] = curves["pixel_psnr_hold"][0]
     model.train().to(device)
-    curves, per_clip = rollout_psnr(pred, data.latent, cfg["context"], decode=decode,
-                                    per_clip=True)  # fmt: skip
-    out = {f"mean_{k}": v.mean().item() for k, v in per_clip.items()}
-    out.update({f"se_{k}": standard_error(v) for k, v in per_clip.items()})
-    out["first_pixel_psnr"] = curves["pixel_psnr"][0]
-    out["first_pixel_psnr_hold"] = curves["pixel_psnr_hold"][0]
     return out
 
 
@@ -92,13 +100,19 @@ def main():
     for step in range(args.steps + 1):
         out_of_time = args.max_seconds is not None and time.time() - start > args.max_seconds
         if step % args.eval_every == 0 or step == args.steps or out_of_time:
-            r = evaluate(model, test, rcfg, decode, args.seed)
+            r = evaluate(model, test, rcfg, decode, args.seed, tcfg["k_max"])
             r.update(step=step, seconds=round(time.time() - start, 1))
             rows.append(r)
             print(f"step {step:6d} {r['seconds']:7.1f}s  first {r['first_pixel_psnr']:.2f} dB "
                   f"(hold {r['first_pixel_psnr_hold']:.2f})  mean {r['mean_pixel_psnr']:.2f} "
                   f"± {r['se_pixel_psnr']:.2f} (hold {r['mean_pixel_psnr_hold']:.2f} ± "
-                  f"{r['se_pixel_psnr_hold']:.2f})", flush=True)  # fmt: skip
+                  f"{r['se_pixel_psnr_hold']:.2f})", end="", flush=True)  # fmt: skip
+            if "mean_point_pixel_psnr" in r:
+                print(f"  point: first {r['first_point_pixel_psnr']:.2f} mean "
+                      f"{r['mean_point_pixel_psnr']:.2f}, minus hold "
+                      f"{r['mean_point_minus_hold']:+.2f} ± {r['se_point_minus_hold']:.2f}",
+                      end="")  # fmt: skip
+            print(flush=True)
         if step == args.steps or out_of_time:
             break
         lr_scale = min(1.0, (step + 1) / 50)  # the training loop's warm-up

@@ -13,6 +13,26 @@ def _fail(field: str, msg: str):
     raise ConfigError(f"config field '{field}': {msg}")
 
 
+def check_tau_ctx(
+    tau_ctx: float, steps: int, field: str = "rollout.tau_ctx", grid: str = "rollout.steps"
+) -> float:
+    """τ_ctx if it lies on the 1/steps grid in (0, 1), else a ValueError naming the config
+    `field`, the `grid` it must lie on and the nearest level that does."""
+    if steps < 2:
+        raise ValueError(
+            f"{field}: {grid} = {steps} has no signal level strictly between 0 "
+            "and 1 on its grid for the context; use steps >= 2"
+        )
+    k = tau_ctx * steps
+    if abs(k - round(k)) > 1e-6 or not 0 < round(k) < steps:
+        below = max(1, min(steps - 1, int(k)))
+        raise ValueError(
+            f"{field} = {tau_ctx} is not on the grid of {grid} = {steps} "
+            f"(multiples of 1/{steps} strictly between 0 and 1), e.g. {below / steps}"
+        )
+    return round(k) / steps
+
+
 def _path_fields(obj, prefix: str = ""):
     """(field, value) for every string field whose name ends in 'path', at any depth."""
     for key, value in obj.items() if isinstance(obj, dict) else ():
@@ -127,6 +147,15 @@ def check_video(cfg: dict) -> None:
         _fail("rollout.context", f"must be in [1, data.horizon - 1 = {T - 1}]")
     if ro["steps"] > cfg["teacher"]["k_max"]:
         _fail("rollout.steps", f"{ro['steps']} is finer than teacher.k_max")
+    for field, grid, steps in (
+        ("tau_ctx", "rollout.steps", ro["steps"]),
+        ("point_tau_ctx", "teacher.k_max", cfg["teacher"]["k_max"]),
+    ):
+        if ro.get(field) is not None:
+            try:
+                check_tau_ctx(ro[field], steps, f"rollout.{field}", grid)
+            except ValueError as err:
+                _fail(f"rollout.{field}", str(err))
     win = cfg["teacher"].get("windows")
     if win and not win["short_len"] <= win["long_len"] <= T:
         _fail("teacher.windows", f"needs short_len <= long_len <= data.horizon = {T}")

@@ -133,12 +133,15 @@ def frame_strips(images: dict, keyframes, path) -> None:
 
 
 def rollout_curves(summary: dict, path) -> None:
-    """Per-frame rollout PSNR against hold-the-last-frame, latent and (if present) decoded."""
+    """Per-frame rollout PSNR (sampled, and the point rollout if present) against
+    hold-the-last-frame, latent and (if present) decoded."""
     curves, frames = summary["curves"], summary["frames"]
     spaces = [s for s in ("latent", "pixel") if f"{s}_psnr" in curves]
     fig, axes = plt.subplots(1, len(spaces), figsize=(5 * len(spaces), 3.5), squeeze=False)
     for ax, space in zip(axes[0], spaces):
-        ax.plot(frames, curves[f"{space}_psnr"], "o-", label="teacher rollout")
+        ax.plot(frames, curves[f"{space}_psnr"], "o-", label="teacher rollout (sampled)")
+        if f"point_{space}_psnr" in curves:
+            ax.plot(frames, curves[f"point_{space}_psnr"], "^-", label="teacher point rollout")
         ax.plot(frames, curves[f"{space}_psnr_hold"], "s--", label="hold last frame")
         ax.set_xlabel("frame index (after the context)")
         ax.set_ylabel(f"{space} PSNR (dB)")

@@ -59,6 +59,29 @@ def test_context_is_really_noised_to_tau_ctx():
     assert not torch.equal(seen[0][2][:, :-1], seen[1][2][:, :-1])
 
 
+def test_point_rollout_is_one_call_from_pure_noise_at_the_step_size():
+    """A point rollout asks the model once per frame, the new frame at τ = 0 with the step
+    size 1/steps, and keeps its clean prediction (a sampled rollout makes `steps` calls)."""
+    x = clips()
+    truth = x.flatten(2)
+    seen = []
+
+    def make_fn(start, L):
+        def f(z, tau, step):
+            seen.append((tau[:, -1].clone(), step.clone()))
+            return truth[:, start : start + L] + 0.5  # never a fixed point of the sampler
+
+        return f
+
+    pred = rollout(make_fn, x, n_ctx=3, window=3, steps=8, gen=torch.Generator(), tau_ctx=7 / 8,
+                   point=True)  # fmt: skip
+    assert len(seen) == T - 3
+    assert all(torch.all(t == 0) and torch.all(k == 3) for t, k in seen)
+    torch.testing.assert_close(pred[:, 3:], x[:, 3:] + 0.5)
+    with pytest.raises(ValueError, match="tau_ctx"):
+        rollout(make_fn, x, 3, 3, 8, torch.Generator(), tau_ctx=0.9, point=True)
+
+
 def test_generated_frames_become_context():
     x = clips()
     calls = []
@@ -161,20 +184,29 @@ def test_rollout_stage_writes_curves_and_strip(tmp_path):
     tok = FrameAutoencoder(latent_channels=2, downsample=2, width=8)
     save_checkpoint(tmp_path / "tok.safetensors", tok, {"model_config": tok.config})
     cfg = dict(n_clips=2, context=2, window=4, steps=2, tau_ctx=0.5, n_strip=1)
-    cfg.update(shortcut_steps=4, shortcut_clips=2)
+    cfg.update(shortcut_steps=4, shortcut_clips=2, point_tau_ctx=0.75)
     out = tmp_path / "r.json", tmp_path / "r.safetensors"
     run_rollout(tmp_path / "test", tmp_path / "t.safetensors", tmp_path / "tok.safetensors",
                 *out, cfg, {}, seed=0)  # fmt: skip
     res = read_json(out[0])
+    for prefix in ("", "point_"):  # the paired difference to holding, per clip
+        diff = res[f"mean_{prefix}pixel_psnr"] - res["mean_pixel_psnr_hold"]
+        assert abs(res[f"mean_{prefix}minus_hold"] - diff) < 1e-4
+    assert len(res["curves"]["point_pixel_psnr"]) == 4 and "point_pixel_psnr_hold" not in res
     assert len(res["curves"]["pixel_psnr"]) == 4 and len(res["curves"]["latent_psnr_hold"]) == 4
     assert res["se_pixel_psnr"] >= 0 and res["shortcut_check"]["fine"] == 4
     assert len(res["shortcut_check"]["curves"]["coarse_vs_fine"]) == 4
     t, _ = load_tensors(out[1])
     torch.testing.assert_close(t["latent_rollout"][:, :2], x[:2, :2])
-    assert t["rollout"].shape == (1, 6, 3, 8, 8)
+    assert t["rollout"].shape == t["point"].shape == (1, 6, 3, 8, 8)
     with pytest.raises(ValueError, match="k_max"):
         run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
                     {**cfg, "shortcut_steps": 8}, {}, seed=0)  # fmt: skip
     with pytest.raises(ValueError, match="tau_ctx"):
         run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
                     {**cfg, "tau_ctx": 0.9}, {}, seed=0)  # fmt: skip
+    with pytest.raises(
+        ValueError, match="point_tau_ctx = 0.8 is not on the grid of teacher.k_max = 4"
+    ):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
+                    {**cfg, "point_tau_ctx": 0.8}, {}, seed=0)  # fmt: skip

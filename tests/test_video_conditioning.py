@@ -122,3 +122,72 @@ def test_persistence_prior_is_the_gaussian_posterior_mean():
     cov_xz = torch.tensor([r * t0, t1])  # x_1 against (z_0, z_1)
     expect = z[:, :, 0] @ torch.linalg.solve(cov_zz, cov_xz)
     torch.testing.assert_close(out[:, 1, 0], expect)
+
+
+def _trend_joint_covariance(positions, rho, phi, q_x, q_u):
+    """Cov of x at `positions` under the trend model started from N(0, diag(1, var_u)) at
+    positions[0]: every state written as a linear map of independent unit sources."""
+    var_u = q_u / (1 - phi**2)
+    F = torch.tensor([[rho, 1.0], [0.0, phi]], dtype=torch.float64)
+    n_src = 2 + 2 * (positions[-1] - positions[0])
+    A = torch.zeros(2, n_src, dtype=torch.float64)  # state = A @ sources
+    A[0, 0], A[1, 1] = 1.0, var_u**0.5
+    rows, p, k = {positions[0]: A[0].clone()}, positions[0], 2
+    while p < positions[-1]:
+        A = F @ A
+        A[0, k], A[1, k + 1] = q_x**0.5, q_u**0.5
+        p, k = p + 1, k + 2
+        rows[p] = A[0].clone()
+    X = torch.stack([rows[q] for q in positions])
+    return X @ X.T
+
+
+def test_trend_prior_is_the_gaussian_posterior_mean():
+    """The damped local trend (x' = ρx + u + w_x, u' = φu + w_u) filtered along tokens with
+    gaps equals the batch posterior mean Σ_xz Σ_zz⁻¹ z of the joint Gaussian at every token;
+    with φ = 0 and no velocity noise it is the hold prior."""
+    from interdiff_core.models.transformer import persistence_prior
+
+    rho, phi, q_x, q_u = 0.95, 0.6, 0.02, 0.05
+    positions = [2, 3, 5, 6, 9]
+    L = len(positions)
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(4, L, 3, generator=g, dtype=torch.float64)
+    tau = torch.rand(4, L, generator=g, dtype=torch.float64) * 0.9 + 0.05
+    pos = torch.tensor(positions).expand(4, L)
+    f64 = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    out = persistence_prior(z, tau, pos, None, f64(rho), f64(phi), f64([q_x, q_u]))
+    cov_x = _trend_joint_covariance(positions, rho, phi, q_x, q_u)
+    for b in range(4):
+        t = tau[b]
+        cov_zz = t[:, None] * cov_x * t[None, :] + torch.diag((1 - t) ** 2)
+        cov_xz = cov_x * t[None, :]  # Cov(x_i, z_j)
+        for i in range(L):
+            w = torch.linalg.solve(cov_zz[: i + 1, : i + 1], cov_xz[i, : i + 1])
+            torch.testing.assert_close(out[b, i], z[b, : i + 1].T @ w)
+    hold = persistence_prior(z, tau, pos, None, f64(rho))
+    zero = persistence_prior(z, tau, pos, None, f64(rho), f64(0.0), f64([1 - rho**2, 0.0]))
+    torch.testing.assert_close(hold, zero)
+
+
+def test_trend_prior_carries_the_motion_on():
+    """Untrained, a trend model given clean frames of a steady ramp predicts the next
+    (pure-noise) frame further along the ramp, where the hold model stays at the last frame."""
+    torch.manual_seed(0)
+    kw = dict(d_model=8, n_layers=1, n_heads=2, max_len=8, cond_text_dim=5, cond_frames=1)
+    trend = SequenceTransformer(16, 3 * 5 + 16, persistence="trend", **kw).eval()
+    hold = SequenceTransformer(16, 3 * 5 + 16, persistence="hold", **kw).eval()
+    assert trend.config["persistence"] == "trend" and hold.config["persistence"] is True
+    start, step = torch.randn(1, 16), 0.1 * torch.randn(1, 16)
+    frames = start + step * torch.arange(6.0)[:, None]  # [6, 16], frame 0 = the conditioning
+    cond = torch.cat([torch.randn(1, 15), frames[:1]], dim=1)
+    z = frames[None].clone()
+    z[:, -1] = torch.randn(16)
+    tau = torch.tensor([[1.0] * 5 + [0.0]])
+    pos = torch.arange(6)[None]
+    with torch.no_grad():
+        err_trend = (trend(z, pos, tau, cond)[0, -1] - frames[-1]).norm()
+        err_hold = (hold(z, pos, tau, cond)[0, -1] - frames[-1]).norm()
+    assert err_trend < 0.8 * err_hold
+    with pytest.raises(ValueError, match="model.persistence"):
+        SequenceTransformer(16, 3 * 5 + 16, persistence="ar2", **kw)

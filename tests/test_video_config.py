@@ -30,6 +30,8 @@ def test_shipped_video_configs_validate(name):
     [
         (lambda c: c["rollout"].update(context=16), "rollout.context"),
         (lambda c: c["rollout"].update(steps=128), "rollout.steps"),
+        (lambda c: c["rollout"].update(tau_ctx=0.9), "rollout.tau_ctx"),
+        (lambda c: c["rollout"].update(point_tau_ctx=0.99), "rollout.point_tau_ctx"),
         (lambda c: c["teacher"]["windows"].update(long_len=32), "teacher.windows"),
         (lambda c: c["data"]["video"].update(source="files"), "data.video.files"),
         (lambda c: c["data"]["video"].update(source="wan"), "data.video.wan_dir"),

@@ -62,7 +62,7 @@ def test_whole_video_dag_runs(tmp_path):
     _, meta = load_tensors(res / "samples" / "test.safetensors")
     assert meta["interpolator"] == "flow"  # phase2.interpolator: flow, in training and sampling
     teacher, _ = load_teacher(res / "models" / "teacher.safetensors")
-    assert teacher.persistence  # teacher.model.persistence: rebuilt from the checkpoint alone
+    assert teacher.persistence == "trend"  # teacher.model.persistence: from the checkpoint alone
     assert "interpolator.safetensors" in (res / "logs" / "train_phase2.log").read_text()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
     moved = table[table.method != "hold_first_frame"]  # paired with the hold baseline, per clip
@@ -86,6 +86,7 @@ def test_whole_video_dag_runs(tmp_path):
     assert len(summary) == len(table)
     rollout = json.loads((res / "eval" / "rollout.json").read_text())
     assert len(rollout["curves"]["pixel_psnr"]) == 16 - 12
+    assert len(rollout["curves"]["point_pixel_psnr"]) == 16 - 12  # rollout.point_tau_ctx
     for name in ("frontier", "frames", "keyframes", "losses", "rollout"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
     assert planned_jobs(snakemake(wd, "-n")) == set()

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import torch
 
+from interdiff_core.config import check_tau_ctx
 from interdiff_core.diffusion.flow import ModelFn
 from interdiff_core.diffusion.sampler import sample
 from interdiff_core.metrics.video import psnr
@@ -29,23 +30,6 @@ from interdiff_core.metrics.video import psnr
 # `start` (so it can place absolute positions, or an oracle can look up the truth)
 WindowModel = Callable[[int, int], ModelFn]
 Decoder = Callable[[torch.Tensor], torch.Tensor]  # latents [N,T,C,h,w] -> pixels [N,T,3,H,W]
-
-
-def check_tau_ctx(tau_ctx: float, steps: int) -> float:
-    """τ_ctx if it lies on the 1/steps grid in (0, 1), else a ValueError naming the nearest."""
-    if steps < 2:
-        raise ValueError(
-            f"rollout.tau_ctx: rollout.steps = {steps} has no signal level strictly between 0 "
-            "and 1 on its grid for the context; use steps >= 2"
-        )
-    k = tau_ctx * steps
-    if abs(k - round(k)) > 1e-6 or not 0 < round(k) < steps:
-        below = max(1, min(steps - 1, int(k)))
-        raise ValueError(
-            f"rollout.tau_ctx = {tau_ctx} is not on the grid of rollout.steps = {steps} "
-            f"(multiples of 1/{steps} strictly between 0 and 1), e.g. {below / steps}"
-        )
-    return round(k) / steps
 
 
 @torch.no_grad()
@@ -58,11 +42,14 @@ def rollout(
     gen: torch.Generator,
     tau_ctx: float = 0.75,
     noise: torch.Tensor | None = None,
+    point: bool = False,
 ) -> torch.Tensor:
     """Continue clips x [B,T,C,h,w] from their first n_ctx frames to T frames, one at a time.
 
     The model sees at most `window` frames: the new one and the window - 1 before it.
     `noise` [B,T,C·h·w], if given, starts frame t from noise[:, t] (else drawn from gen).
+    `point`: each frame is the model's clean prediction from pure noise at step size 1/steps
+    (one call; with steps = k_max its E[frame | context]) instead of a K-step sample.
     Returns [B,T,C,h,w] whose first n_ctx frames are x's and the rest generated.
     """
     B, T = x.shape[:2]
@@ -84,8 +71,9 @@ def rollout(
             start_noise = torch.zeros_like(context)
             start_noise[:, -1] = noise[:, t]
         out = sample(
-            make_fn(start, L), context.shape, steps, gen, context, known, tau_ctx, start_noise
-        )
+            make_fn(start, L), context.shape, steps, gen, context, known, tau_ctx, start_noise,
+            mean_only=point,
+        )  # fmt: skip
         frames[:, t] = out[:, -1]
     return frames.view_as(x)
 

@@ -32,6 +32,7 @@ def sample(
     tau_ctx: float = 0.9,
     noise: torch.Tensor | None = None,
     given: Given | None = None,
+    mean_only: bool = False,
 ) -> torch.Tensor:
     """Draw x [B,L,D] in `steps` Euler steps of size 1/steps (steps a power of two).
 
@@ -43,6 +44,9 @@ def sample(
     conditions a plan by inpainting its first state and goal. Every clean prediction takes them
     (so each Euler step moves towards them and the rest of the sequence is drawn around them),
     and so does the result.
+    `mean_only` returns the first clean prediction instead (τ = 0, one model call): for the
+    finest step size (steps = k_max, trained on the plain flow-matching target x) it is the
+    model's E[x | context], a point prediction rather than a sample.
     """
     if steps < 1 or steps & (steps - 1):
         raise ValueError(f"steps must be a power of two >= 1, got {steps}")
@@ -58,7 +62,7 @@ def sample(
             tau = torch.where(known, torch.full_like(tau, tau_ctx), tau)
         x_hat = f(z, tau, step_idx)
         x_hat = apply_given(x_hat, given)
-        if i == steps - 1:
+        if i == steps - 1 or mean_only:
             break
         z = euler_step(z, x_hat, tau, tau + 1 / steps)
     if known is not None:

@@ -17,10 +17,11 @@ Two options for wide frames (video latents), both off by default (the maze path)
   projected to one prefix token, each conditioning frame is embedded by the frame tokens' own
   input projection (chunks and all) and marked as image conditioning.
 
-`persistence` (video) adds a hold-the-frame-before prior to the output: each frame's x̂ is the
-network's (zero-initialised) residual plus the frame's posterior mean under an AR(1) model of
-frames given the noisy tokens up to it (`persistence_prior`, a Kalman filter; the conditioning
-frame starts it at position 0). Untrained, the model keeps a clean frame and fills a noisy one
+`persistence` (video) adds a prior to the output: each frame's x̂ is the network's
+(zero-initialised) residual plus the frame's posterior mean given the noisy tokens up to it
+(`persistence_prior`, a Kalman filter; the conditioning frame starts it at position 0), under
+an AR(1) model of frames (`hold`: hold the frame before) or a damped local trend (`trend`:
+carry the last motion on, damped). Untrained, the model keeps a clean frame and fills a noisy one
 from the frames before; the network is left to learn the motion (at the CPU video default's
 budget it does not yet: bench/RESULTS_video.md). Without it, a video denoiser trained on a few
 photographs must learn to copy content through attention and reproduces an unseen photograph's
@@ -33,6 +34,8 @@ import math
 
 import torch
 from torch import nn
+
+PERSISTENCE = ("hold", "trend")  # model.persistence: the prior under each predicted frame
 
 
 def sinusoidal(x: torch.Tensor, dim: int, scale: float = 1000.0) -> torch.Tensor:
@@ -104,7 +107,7 @@ class SequenceTransformer(nn.Module):
         frame_tokens: int = 1,
         cond_text_dim: int | None = None,
         cond_frames: int = 0,
-        persistence: bool = False,
+        persistence: bool | str = False,
     ):
         super().__init__()
         if frame_tokens < 1 or x_dim % frame_tokens:
@@ -124,9 +127,13 @@ class SequenceTransformer(nn.Module):
             self.config["frame_tokens"] = frame_tokens
         if cond_text_dim is not None:
             self.config.update(cond_text_dim=cond_text_dim, cond_frames=cond_frames)
-        if persistence:
-            self.config["persistence"] = True
-        self.persistence = persistence
+        if persistence is True:
+            persistence = "hold"
+        if persistence and persistence not in PERSISTENCE:
+            raise ValueError(f"model.persistence = {persistence!r}: one of {PERSISTENCE} or false")
+        if persistence:  # recorded as True for hold: older checkpoints reload unchanged
+            self.config["persistence"] = True if persistence == "hold" else persistence
+        self.persistence = persistence or None
         self.d_model = d_model
         self.x_dim = x_dim
         self.frame_tokens = frame_tokens
@@ -162,6 +169,9 @@ class SequenceTransformer(nn.Module):
             nn.init.zeros_(self.out_proj.weight)
             nn.init.zeros_(self.out_proj.bias)
             self.persistence_logit = nn.Parameter(torch.tensor(4.0))  # ρ = 0.982
+        if persistence == "trend":  # φ = 0.5: half the last motion carried on; log (q_x, q_u)
+            self.trend_logit = nn.Parameter(torch.tensor(0.0))
+            self.trend_log_q = nn.Parameter(torch.tensor([0.01, 0.03]).log())
 
     def n_tokens(self, L: int, cond_dim: int) -> int:
         """Tokens one call processes for L frames: the frames and the conditioning prefix."""
@@ -203,9 +213,17 @@ class SequenceTransformer(nn.Module):
         h = self.blocks(torch.cat([cond_tokens, h], dim=1))[:, cond_tokens.shape[1] :]
         x_hat = self.out_proj(self.norm(h)).reshape(B, L, self.x_dim)
         if self.persistence:
-            rho = torch.sigmoid(self.persistence_logit)
-            x_hat = x_hat + persistence_prior(z, tau, positions, self._first_cond_frame(cond), rho)
+            x_hat = x_hat + persistence_prior(
+                z, tau, positions, self._first_cond_frame(cond), *self.prior_parameters()
+            )
         return x_hat
+
+    def prior_parameters(self) -> tuple[torch.Tensor, ...]:
+        """(ρ,) for the hold prior, (ρ, φ, (q_x, q_u)) for the trend prior."""
+        rho = torch.sigmoid(self.persistence_logit)
+        if self.persistence == "hold":
+            return (rho,)
+        return rho, torch.sigmoid(self.trend_logit), self.trend_log_q.exp()
 
     def _first_cond_frame(self, cond: torch.Tensor) -> torch.Tensor | None:
         if not isinstance(self.cond, TokenCondEncoder) or self.cond.n_frames == 0:
@@ -220,26 +238,51 @@ def persistence_prior(
     positions: torch.Tensor,
     first: torch.Tensor | None,
     rho: torch.Tensor,
+    phi: torch.Tensor | None = None,
+    q: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """E[x_i | z_0..z_i] for every token i under an AR(1) model of standardised frames, a
-    Kalman filter along the tokens: x at position p + Δ is ρ^Δ·x_p + √(1 − ρ^2Δ)·η, and each
-    token observes z = τ·x + (1 − τ)·ε. The first token's prior is `first` [B, D] carried
-    from position 0 (the clip's first frame, given), else N(0, 1). A clean token (τ = 1) is
-    its own estimate; a pure-noise one (τ = 0) gets the frame before it, shrunk by ρ^Δ."""
-    t = tau.float()[..., None]
-    pos = positions.float()
+    """E[x_i | z_0..z_i] for every token i, a Kalman filter along the tokens; each token
+    observes z = τ·x + (1 − τ)·ε. Every latent value follows the same linear Gaussian model.
+
+    Without `phi` (hold, AR(1) of standardised frames): x at position p + Δ is ρ^Δ·x_p +
+    √(1 − ρ^2Δ)·η. With `phi` and `q` = (q_x, q_u) (trend): a damped local trend, per frame
+    x' = ρ·x + u + w_x, u' = φ·u + w_u (w ~ N(0, q)), so a clean context extrapolates its last
+    motion, damped by φ (u starts from its stationary law at the first frame).
+    The first token's prior is `first` [B, D] carried from position 0 (the clip's first frame,
+    given), else N(0, 1). A clean token (τ = 1) is its own estimate; a pure-noise one (τ = 0)
+    gets the prediction from the tokens before it."""
+    B, L, D = z.shape
+    one, zero = torch.ones_like(rho), torch.zeros_like(rho)
+    if phi is None:  # hold: the trend model with no velocity
+        phi, q = zero, torch.stack([1 - rho**2, zero])
+    F = torch.stack([torch.stack([rho, one]), torch.stack([zero, phi])])
+    Qdiag = torch.diag(q)
+    pos = positions.long()
+    # F^Δ and the noise Σ_j F^j Q F^jᵀ accumulated over Δ frames, for every gap Δ that occurs
+    Fs, Qs = [torch.eye(2).to(F)], [torch.zeros(2, 2).to(F)]
+    for _ in range(int(pos.max()) if pos.numel() else 0):
+        Qs.append(F @ Qs[-1] @ F.T + Qdiag)
+        Fs.append(F @ Fs[-1])
+    Fs, Qs = torch.stack(Fs), torch.stack(Qs)
+    var_u = q[1] / (1 - phi**2).clamp_min(1e-6)
+    m = torch.zeros(B, 2, D, dtype=z.dtype, device=z.device)
     if first is None:
-        m, v = torch.zeros_like(z[:, 0]), torch.ones_like(z[:, :1, 0])
+        P = torch.diag(torch.stack([one, var_u])).expand(B, 2, 2)
+        gap = torch.zeros_like(pos[:, 0])
     else:
-        g = rho ** pos[:, :1]
-        m, v = g * first, 1 - g**2
+        m[:, 0] = first
+        P = torch.diag(torch.stack([zero, var_u])).expand(B, 2, 2)
+        gap = pos[:, 0]
+    t = tau.to(z.dtype)
     out = []
-    for i in range(z.shape[1]):
+    for i in range(L):
         if i:
-            g = rho ** (pos[:, i : i + 1] - pos[:, i - 1 : i]).clamp_min(0)
-            m, v = g * m, g**2 * v + 1 - g**2
-        o = (1 - t[:, i]) ** 2
-        den = (o + v * t[:, i] ** 2).clamp_min(1e-8)
-        m, v = (m * o + v * t[:, i] * z[:, i]) / den, v * o / den
-        out.append(m)
+            gap = (pos[:, i] - pos[:, i - 1]).clamp_min(0)
+        Fg = Fs[gap]
+        m, P = Fg @ m, Fg @ P @ Fg.transpose(1, 2) + Qs[gap]
+        ti = t[:, i, None]
+        gain = P[:, :, 0] * ti / (ti**2 * P[:, 0, :1] + (1 - ti) ** 2).clamp_min(1e-8)  # [B, 2]
+        m = m + gain[:, :, None] * (z[:, i] - ti * m[:, 0])[:, None]
+        P = P - gain[:, :, None] * ti[:, :, None] * P[:, :1, :]
+        out.append(m[:, 0])
     return torch.stack(out, 1)

@@ -15,11 +15,12 @@ from interdiff_core.stages.plots import keyframes_and_losses
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 
-def best_rows(table: pd.DataFrame) -> tuple[str, str]:
-    """The two-phase row with the lowest latent MSE and the teacher with the most steps."""
-    best = table[table.method == "two_phase"].sort_values("latent_mse").iloc[0]
-    teacher = table[table.method == "teacher"].sort_values("steps").iloc[-1]
-    return f"two_phase@{int(best.steps)}", f"teacher@{int(teacher.steps)}"
+def fixed_rows(table: pd.DataFrame) -> tuple[str, str]:
+    """Two-phase at its fewest phase-1 steps and the teacher at its most: fixed by the config
+    (sample.phase1_steps, sample.teacher_steps), never picked by a test score."""
+    two_phase = table[table.method == "two_phase"].steps.min()
+    teacher = table[table.method == "teacher"].steps.max()
+    return f"two_phase@{int(two_phase)}", f"teacher@{int(teacher)}"
 
 
 @torch.no_grad()
@@ -38,7 +39,7 @@ def make_video_plots(
     table = pd.read_csv(metrics_csv)
     decoded = table.psnr.notna().all()
     plots.frontier(table, out["frontier"], cols=["latent_mse", "psnr" if decoded else "latent_l1"])
-    two_phase, teacher = best_rows(table)
+    two_phase, teacher = fixed_rows(table)
     n = min(n_examples, samples["gt"].shape[0])
     rows = [("ground truth", "gt"), (two_phase, two_phase), (teacher, teacher)]
     hold = next((f"{m}@0" for m in table.method if str(m).startswith("hold")), None)

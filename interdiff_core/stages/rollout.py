@@ -1,6 +1,8 @@
 """rollout: the world-model teacher continues held-out clips frame by frame; per-frame PSNR
 against the truth and against holding the last context frame, in latent and decoded space, with
-standard errors over clips; and the shortcut check (rollout.steps against
+standard errors over clips and the paired difference to holding; the point rollout beside it
+(rollout.point_tau_ctx: each frame the teacher's E[frame | context], one call at its finest
+step size, a prediction rather than a sample); and the shortcut check (rollout.steps against
 rollout.shortcut_steps from the same noise, beside two fine rollouts from different noise)."""
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ import logging
 
 import torch
 
+from interdiff_core.config import check_tau_ctx
 from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.rollout import (
-    check_tau_ctx,
     hold_last_frame,
     rollout,
     rollout_psnr,
@@ -81,21 +83,31 @@ def run_rollout(
             return decode_clips(tokenizer, lat)
 
     x = data.latent
-    gen = torch.Generator().manual_seed(seed)
-    pred = rollout(
-        teacher_window_fn(teacher, data.cond),
-        x,
-        cfg["context"],
-        cfg["window"],
-        cfg["steps"],
-        gen,
-        cfg["tau_ctx"],
-    )
-    curves, per_clip = rollout_psnr(pred, x, cfg["context"], decode=decode, per_clip=True)
-    summary = {f"mean_{k}": v.mean().item() for k, v in per_clip.items()}
-    summary.update({f"se_{k}": standard_error(v) for k, v in per_clip.items()})
-    for k in curves:
-        log.info("%s: %.3f ± %.3f dB", k, summary[f"mean_{k}"], summary[f"se_{k}"])
+    runs = {"": (cfg["steps"], cfg["tau_ctx"], False)}
+    if cfg.get("point_tau_ctx") is not None:
+        runs["point_"] = (
+            k_max,
+            check_tau_ctx(cfg["point_tau_ctx"], k_max, "rollout.point_tau_ctx", "teacher.k_max"),
+            True,
+        )
+    curves, summary, preds = {}, {}, {}
+    for prefix, (steps, tau_ctx, point) in runs.items():
+        gen = torch.Generator().manual_seed(seed)
+        preds[prefix] = rollout(
+            teacher_window_fn(teacher, data.cond), x, cfg["context"], cfg["window"], steps,
+            gen, tau_ctx, point=point,
+        )  # fmt: skip
+        c, per_clip = rollout_psnr(preds[prefix], x, cfg["context"], decode=decode, per_clip=True)
+        space = "pixel" if decode is not None else "latent"
+        per_clip["minus_hold"] = per_clip[f"{space}_psnr"] - per_clip[f"{space}_psnr_hold"]
+        for k, v in per_clip.items():
+            if prefix and "hold" in k and k != "minus_hold":
+                continue  # the hold baseline is the same for both rollouts
+            mean, se = v.mean().item(), standard_error(v)
+            summary[f"mean_{prefix}{k}"], summary[f"se_{prefix}{k}"] = mean, se
+            log.info("%s%s: %.3f ± %.3f dB", prefix, k, mean, se)
+        curves.update({prefix + k: v for k, v in c.items() if not (prefix and "hold" in k)})
+    pred = preds[""]
     m = min(cfg.get("shortcut_clips", 8), n)
     check = {}
     if m > 0:
@@ -117,6 +129,7 @@ def run_rollout(
         strip = {
             "gt": decode(x[:s]),
             "rollout": decode(pred[:s]),
+            **({"point": decode(preds["point_"][:s])} if "point_" in preds else {}),
             "hold": decode(hold_last_frame(x[:s], cfg["context"])),
         }
     save_tensors(out_tensors, {"latent_gt": x, "latent_rollout": pred, **strip}, meta)
