@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from interdiff_core.selection.dp import (
+    dp_decode_levels,
     dp_select,
     dp_select_levels,
     dp_select_python,
@@ -149,6 +150,51 @@ def test_dp_select_levels_bottom_up_nested_and_optimal(seed: int) -> None:
     assert torch.all(gaps[0] == 0) and all(bool((g >= -1e-12).all()) for g in gaps)
     # random costs: the best superset is not always the unconstrained optimum at the finer level
     assert any(bool((g > 1e-9).any()) for g in gaps[1:]) or seed > 0
+
+
+def test_dp_decode_levels_is_the_nested_map_set() -> None:
+    """Each level's set minimises its frames' node costs plus its segments' length costs over
+    every set of that size containing the level below (brute force), and the levels nest."""
+    T, levels, B = 9, [3, 5], 3
+    g = torch.Generator().manual_seed(0)
+    node = torch.randn(B, len(levels), T, generator=g, dtype=torch.float64)
+    gap = torch.rand(len(levels), T, generator=g, dtype=torch.float64) * 3
+    out = dp_decode_levels(node, gap, levels)
+    _check_nested(out, T, levels)
+
+    def score(b, s, idx):
+        return float(node[b, s, list(idx)].sum() + sum(gap[s, j - i] for i, j in zip(idx, idx[1:])))
+
+    for b in range(B):
+        prev: list[int] = [0, T - 1]
+        for s, K in enumerate(levels):
+            sets = [
+                (0, *c, T - 1)
+                for c in itertools.combinations(range(1, T - 1), K - 2)
+                if set(prev) <= {0, *c, T - 1}
+            ]
+            best = min(score(b, s, c) for c in sets)
+            assert score(b, s, tuple(out[s][b].tolist())) == pytest.approx(best, rel=1e-12)
+            prev = out[s][b].tolist()
+    with pytest.raises(ValueError, match="gap_cost"):
+        dp_decode_levels(node, gap[:, :5], levels)
+
+
+def test_selector_decode_spreads_keyframes_where_top_k_bunches_them() -> None:
+    """Frame scores that favour two neighbours: top-k takes both, the label gap prior (all
+    labels evenly spaced) moves the decode to the evenly spaced set."""
+    from interdiff_core.models.selector import label_gap_cost
+
+    T, K = 13, 5
+    labels = torch.tensor([[0, 3, 6, 9, 12]] * 4)
+    cost = label_gap_cost([labels], T)
+    assert cost[0, 3] < cost[0, 1] < math.inf and cost[0, 0] == math.inf
+    logits = torch.zeros(1, 1, T)
+    logits[0, 0, [5, 6]] = 1.0
+    top = nested_from_level_logits(logits, [K])[0]
+    assert {5, 6} <= set(top[0].tolist())
+    decoded = dp_decode_levels(-logits, cost, [K])[0]
+    assert decoded[0].tolist() == [0, 3, 6, 9, 12]
 
 
 def test_superset_costs_block_segments_over_fixed_frames() -> None:

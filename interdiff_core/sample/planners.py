@@ -16,7 +16,7 @@ import torch
 from interdiff_core.io import load_model
 from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
 from interdiff_core.models.interpolator import KeyframeInterpolation, load_interpolation
-from interdiff_core.models.selector import select_nested
+from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.two_phase import (
@@ -79,7 +79,7 @@ class Models:
         phase-2 trained)."""
         teacher, teacher_meta = load_teacher(teacher_path)
         dphi = load_model(SegmentCostPredictor, dphi_path)[0] if dphi_path else None
-        selector, _ = load_model(SequenceTransformer, selector_path)
+        selector = load_selector(selector_path)
         phase1, _ = load_model(SequenceTransformer, phase1_path)
         phase2, meta2 = load_model(SequenceTransformer, phase2_path)
         sigmas = sampling_sigmas(meta2["config"]["noise_sigma"], phase2_noise)

@@ -124,6 +124,25 @@ def dp_select_levels(costs: Tensor, levels: list[int]) -> list[Tensor]:
     return out
 
 
+def dp_decode_levels(node_cost: Tensor, gap_cost: Tensor, levels: list[int]) -> list[Tensor]:
+    """Nested keyframe sets from per-frame evidence and a prior on segment lengths: level s
+    minimises Σ node_cost[:, s, j] over its frames plus Σ gap_cost[s, j − i] over its segments
+    (i, j), each level the best superset of the one below (`superset_costs`).
+    node_cost [B, S, T] (e.g. −logit: the Bernoulli log-likelihood of a set, up to a constant),
+    gap_cost [S, T] indexed by segment length (e.g. −log of its frequency in the labels)."""
+    B, S, T = node_cost.shape
+    if gap_cost.shape != (S, T):
+        raise ValueError(f"gap_cost must be [levels, T] = [{S}, {T}], got {list(gap_cost.shape)}")
+    check_levels(levels, T)
+    frames = torch.arange(T, device=node_cost.device)
+    length = (frames[None, :] - frames[:, None]).clamp(0, T - 1)  # [i, j] -> j − i
+    out: list[Tensor] = []
+    for s, K in enumerate(levels):
+        costs = node_cost[:, s, None, :] + gap_cost[s].to(node_cost)[length][None]
+        out.append(dp_select(costs if not out else superset_costs(costs, out[-1]), K))
+    return out
+
+
 def nested_gaps(costs: Tensor, levels_idx: list[Tensor]) -> list[Tensor]:
     """Per level `[B]`: cost of the nested selection over the unconstrained DP optimum with the
     same number of keyframes, minus 1 (0 = the nesting costs nothing at that level)."""

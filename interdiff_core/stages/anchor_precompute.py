@@ -7,7 +7,7 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
-from interdiff_core.models.selector import select_nested
+from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import sample_keyframes
@@ -25,7 +25,7 @@ def anchor_precompute(
     on_bad_sample: str = "error",
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
-    selector, _ = load_model(SequenceTransformer, selector_path)
+    selector = load_selector(selector_path)
     phase1, _ = load_model(SequenceTransformer, phase1_path)
     gen = torch.Generator().manual_seed(seed)
     idx = select_nested(selector, data.cond, levels, data.T)[0]

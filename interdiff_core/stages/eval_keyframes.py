@@ -10,8 +10,7 @@ import logging
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_model
 from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
-from interdiff_core.models.selector import select_nested
-from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.selection.dp import dp_select_levels
 from interdiff_core.selection.keyframe_eval import (
     best_fixed_nested,
@@ -33,7 +32,7 @@ def eval_keyframes(
     on_bad_sample: str = "error",
 ) -> None:
     dphi, _ = load_model(SegmentCostPredictor, dphi_path)
-    selector, _ = load_model(SequenceTransformer, selector_path)
+    selector = load_selector(selector_path)
     train = load_split(train_dir, on_bad_sample=on_bad_sample)
     fixed = best_fixed_nested(train.x, levels)
     costs, selections = {}, {}

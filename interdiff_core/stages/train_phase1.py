@@ -8,8 +8,8 @@ import torch
 from interdiff_core.corruption.keyframes import gather_frames
 from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
-from interdiff_core.io import load_model, load_tensors
-from interdiff_core.models.selector import select_nested
+from interdiff_core.io import load_tensors
+from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import keyframe_fn
@@ -31,7 +31,7 @@ def train_phase1(
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
-    selector, _ = load_model(SequenceTransformer, selector_path)
+    selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
     model = SequenceTransformer(
         data.D,

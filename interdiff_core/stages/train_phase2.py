@@ -14,9 +14,9 @@ import torch
 
 from interdiff_core.corruption.keyframes import gather_frames, with_anchors
 from interdiff_core.data.splits import load_split
-from interdiff_core.io import load_model, load_tensors
+from interdiff_core.io import load_tensors
 from interdiff_core.models.interpolator import load_interpolation
-from interdiff_core.models.selector import select_nested
+from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import phase2_loss
@@ -50,7 +50,7 @@ def train_phase2(
         anchors_path, {"idx": (len(data), levels[0]), "anchors": (len(data), levels[0], data.D)}
     )
     # the selector's nested sets; their level 0 is where the anchors were sampled
-    selector, _ = load_model(SequenceTransformer, selector_path)
+    selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
     model = SequenceTransformer(
         data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]

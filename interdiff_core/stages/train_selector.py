@@ -11,7 +11,13 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_tensors
-from interdiff_core.models.selector import make_selector, select_nested, selector_loss
+from interdiff_core.models.selector import (
+    attach_gap_cost,
+    label_gap_cost,
+    make_selector,
+    select_nested,
+    selector_loss,
+)
 from interdiff_core.runtime import stage_meta
 from interdiff_core.selection.masks import indices_to_mask, uniform_nested
 from interdiff_core.train.loop import on_model_device, train
@@ -62,8 +68,10 @@ def train_selector(
         level = torch.full((len(b),), s, dtype=torch.long)
         return selector_loss(model, *on_model_device(model, cond[b], per_level[s][b], level), T)
 
-    meta = stage_meta("train_selector", cfg, model, levels=levels)
+    gap_cost = label_gap_cost(per_level, T)  # the decode's prior on segment lengths
+    meta = stage_meta("train_selector", cfg, model, levels=levels, gap_cost=gap_cost.tolist())
     train(model, loss_fn, cfg, meta, seed, ckpt_dir, out_path, device=device)
+    attach_gap_cost(model, gap_cost)
 
     pred = select_nested(model, test_data.cond, levels, T)
     uniform = uniform_nested(len(test_data), T, levels)
