@@ -80,6 +80,7 @@ rule eval_interpolator:
 rule rollout:
     input:
         **tokenizer_input(),
+        val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,
         teacher=owned("train_teacher", "model"),
     output:

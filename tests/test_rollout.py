@@ -187,8 +187,11 @@ def test_rollout_stage_writes_curves_and_strip(tmp_path):
     cfg.update(shortcut_steps=4, shortcut_clips=2, point_tau_ctx=0.75)
     out = tmp_path / "r.json", tmp_path / "r.safetensors"
     run_rollout(tmp_path / "test", tmp_path / "t.safetensors", tmp_path / "tok.safetensors",
-                *out, cfg, {}, seed=0)  # fmt: skip
+                *out, cfg, {}, seed=0, val_dir=tmp_path / "test")  # fmt: skip
     res = read_json(out[0])
+    for k in ("mean_pixel_psnr", "mean_point_minus_hold", "se_minus_hold"):  # val scored alike
+        assert res["val"][k] == pytest.approx(res[k], abs=1e-5)  # (here the same clips)
+    assert len(res["val"]["curves"]["point_pixel_psnr"]) == 4
     for prefix in ("", "point_"):  # the paired difference to holding, per clip
         diff = res[f"mean_{prefix}pixel_psnr"] - res["mean_pixel_psnr_hold"]
         assert abs(res[f"mean_{prefix}minus_hold"] - diff) < 1e-4

@@ -87,6 +87,7 @@ def test_whole_video_dag_runs(tmp_path):
     rollout = json.loads((res / "eval" / "rollout.json").read_text())
     assert len(rollout["curves"]["pixel_psnr"]) == 16 - 12
     assert len(rollout["curves"]["point_pixel_psnr"]) == 16 - 12  # rollout.point_tau_ctx
+    assert {"mean_pixel_psnr", "mean_point_minus_hold"} <= set(rollout["val"])  # val clips too
     for name in ("frontier", "frames", "keyframes", "losses", "rollout"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
     assert planned_jobs(snakemake(wd, "-n")) == set()

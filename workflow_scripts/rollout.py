@@ -11,4 +11,5 @@ run_rollout(
     snakemake.params.cfg,
     snakemake.params.tokenize,
     snakemake.params.seed,
+    snakemake.input.get("val"),
 )

@@ -46,6 +46,39 @@ def teacher_window_fn(teacher, cond: torch.Tensor):
     return make_fn
 
 
+def load_video_clips(split_dir, n_clips: int):
+    """The first n_clips clips of a tokenized video split (an error for any other domain)."""
+    data = load_split(split_dir)
+    if getattr(data, "domain", None) != "video":
+        raise ValueError(f"{split_dir}: rollout needs video latents (shards with 'latent')")
+    return data.subset(torch.arange(min(n_clips, len(data))))
+
+
+def score_rollouts(teacher, data, runs: dict, cfg: dict, decode, seed: int):
+    """Each rollout in `runs` ({prefix: (steps, tau_ctx, point)}) of `data`'s clips, scored
+    against the truth and holding the last frame: (per-frame curves, per-clip means and
+    standard errors with the paired difference to holding, the rolled-out latents)."""
+    curves, summary, preds = {}, {}, {}
+    x = data.latent
+    for prefix, (steps, tau_ctx, point) in runs.items():
+        gen = torch.Generator().manual_seed(seed)
+        preds[prefix] = rollout(
+            teacher_window_fn(teacher, data.cond), x, cfg["context"], cfg["window"], steps,
+            gen, tau_ctx, point=point,
+        )  # fmt: skip
+        c, per_clip = rollout_psnr(preds[prefix], x, cfg["context"], decode=decode, per_clip=True)
+        space = "pixel" if decode is not None else "latent"
+        per_clip["minus_hold"] = per_clip[f"{space}_psnr"] - per_clip[f"{space}_psnr_hold"]
+        for k, v in per_clip.items():
+            if prefix and "hold" in k and k != "minus_hold":
+                continue  # the hold baseline is the same for both rollouts
+            mean, se = v.mean().item(), standard_error(v)
+            summary[f"mean_{prefix}{k}"], summary[f"se_{prefix}{k}"] = mean, se
+            log.info("%s%s: %.3f ± %.3f dB", prefix, k, mean, se)
+        curves.update({prefix + k: v for k, v in c.items() if not (prefix and "hold" in k)})
+    return curves, summary, preds
+
+
 @torch.no_grad()
 def run_rollout(
     test_dir,
@@ -56,18 +89,17 @@ def run_rollout(
     cfg: dict,
     tokenize_cfg: dict,
     seed: int,
+    val_dir=None,
 ) -> dict:
     """cfg: n_clips, context (frames given), window (frames the teacher sees), steps (K, a
     power of two <= the teacher's k_max), tau_ctx (context signal level), n_strip (clips
-    whose decoded frames are saved for the report)."""
+    whose decoded frames are saved for the report). With `val_dir`, the same scores on the
+    val clips go under "val" in the summary (where rollout settings are chosen)."""
     missing = [k for k in ROLLOUT_FIELDS if k not in cfg]
     if missing:
         raise KeyError(f"rollout config: missing field(s) {missing}")
-    data = load_split(test_dir)
-    if getattr(data, "domain", None) != "video":
-        raise ValueError(f"{test_dir}: rollout needs video latents (shards with 'latent')")
-    n = min(cfg["n_clips"], len(data))
-    data = data.subset(torch.arange(n))
+    data = load_video_clips(test_dir, cfg["n_clips"])
+    n = len(data)
     teacher, _ = load_teacher(teacher_path)
     k_max = 2 ** (teacher.config["n_steps"] - 1)
     fine = cfg.get("shortcut_steps", 64)
@@ -90,23 +122,15 @@ def run_rollout(
             check_tau_ctx(cfg["point_tau_ctx"], k_max, "rollout.point_tau_ctx", "teacher.k_max"),
             True,
         )
-    curves, summary, preds = {}, {}, {}
-    for prefix, (steps, tau_ctx, point) in runs.items():
-        gen = torch.Generator().manual_seed(seed)
-        preds[prefix] = rollout(
-            teacher_window_fn(teacher, data.cond), x, cfg["context"], cfg["window"], steps,
-            gen, tau_ctx, point=point,
-        )  # fmt: skip
-        c, per_clip = rollout_psnr(preds[prefix], x, cfg["context"], decode=decode, per_clip=True)
-        space = "pixel" if decode is not None else "latent"
-        per_clip["minus_hold"] = per_clip[f"{space}_psnr"] - per_clip[f"{space}_psnr_hold"]
-        for k, v in per_clip.items():
-            if prefix and "hold" in k and k != "minus_hold":
-                continue  # the hold baseline is the same for both rollouts
-            mean, se = v.mean().item(), standard_error(v)
-            summary[f"mean_{prefix}{k}"], summary[f"se_{prefix}{k}"] = mean, se
-            log.info("%s%s: %.3f ± %.3f dB", prefix, k, mean, se)
-        curves.update({prefix + k: v for k, v in c.items() if not (prefix and "hold" in k)})
+    val = {}
+    if val_dir is not None:
+        log.info("val clips:")
+        val_curves, val, _ = score_rollouts(
+            teacher, load_video_clips(val_dir, cfg["n_clips"]), runs, cfg, decode, seed
+        )
+        val["curves"] = val_curves
+        log.info("test clips:")
+    curves, summary, preds = score_rollouts(teacher, data, runs, cfg, decode, seed)
     pred = preds[""]
     m = min(cfg.get("shortcut_clips", 8), n)
     check = {}
@@ -122,7 +146,8 @@ def run_rollout(
     meta = stage_meta("rollout", cfg, n=n, frames=frames)
     shortcut = {"clips": m, "coarse": cfg["steps"], "fine": fine, "curves": check}
     shortcut.update({f"mean_{k}": sum(v) / len(v) for k, v in check.items()})
-    write_json(out_json, {**meta, "curves": curves, **summary, "shortcut_check": shortcut})
+    out = {**meta, "curves": curves, **summary, "shortcut_check": shortcut}
+    write_json(out_json, {**out, "val": val} if val else out)
     s = min(cfg["n_strip"], n)
     strip = {}
     if decode is not None:
