@@ -23,36 +23,25 @@ import yaml
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.data.windows import AlternatingWindows, window_loss_fn
-from interdiff_core.diffusion.rollout import rollout, rollout_psnr
 from interdiff_core.models.teacher import make_teacher
 from interdiff_core.models.tokenizer import decode_clips
-from interdiff_core.stages.rollout import standard_error, teacher_window_fn
+from interdiff_core.stages.rollout import rollout_runs, score_rollouts
 from interdiff_core.stages.tokenize_video import load_tokenizer
 
 
 def evaluate(model, data, cfg, decode, seed: int, k_max: int) -> dict[str, float]:
     """Roll out on the CPU (the sampler draws its noise there), then back to the model's device:
-    the sampled rollout, and the point rollout (`point_` keys) if the config sets
-    point_tau_ctx."""
+    the rollout stage's scores (the sampled rollout, and the point rollout, `point_` keys, if
+    the config sets point_tau_ctx) plus each one's first predicted frame."""
     device = next(model.parameters()).device
     model.eval().to("cpu")
-    runs = {"": (cfg["steps"], cfg["tau_ctx"], False)}
-    if cfg.get("point_tau_ctx") is not None:
-        runs["point_"] = (k_max, cfg["point_tau_ctx"], True)
-    out = {}
-    for prefix, (steps, tau_ctx, point) in runs.items():
-        gen = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            pred = rollout(teacher_window_fn(model, data.cond), data.latent, cfg["context"],
-                           cfg["window"], steps, gen, tau_ctx, point=point)  # fmt: skip
-        curves, per_clip = rollout_psnr(pred, data.latent, cfg["context"], decode=decode,
-                                        per_clip=True)  # fmt: skip
-        per_clip["minus_hold"] = per_clip["pixel_psnr"] - per_clip["pixel_psnr_hold"]
-        out.update({f"mean_{prefix}{k}": v.mean().item() for k, v in per_clip.items()})
-        out.update({f"se_{prefix}{k}": standard_error(v) for k, v in per_clip.items()})
-        out[f"first_{prefix}pixel_psnr"] = curves["pixel_psnr"][0]
-        out["first_pixel_psnr_hold"] = curves["pixel_psnr_hold"][0]
+    with torch.no_grad():
+        curves, out, _ = score_rollouts(model, data, rollout_runs(cfg, k_max), cfg, decode, seed)
     model.train().to(device)
+    for prefix in ("", "point_"):
+        if f"{prefix}pixel_psnr" in curves:
+            out[f"first_{prefix}pixel_psnr"] = curves[f"{prefix}pixel_psnr"][0]
+    out["first_pixel_psnr_hold"] = curves["pixel_psnr_hold"][0]
     return out
 
 

@@ -54,6 +54,16 @@ def load_video_clips(split_dir, n_clips: int):
     return data.subset(torch.arange(min(n_clips, len(data))))
 
 
+def rollout_runs(cfg: dict, k_max: int) -> dict[str, tuple[int, float, bool]]:
+    """{prefix: (steps, tau_ctx, point)}: the sampled rollout (prefix ""), and the point
+    rollout at the teacher's finest step (prefix "point_") if rollout.point_tau_ctx is set."""
+    runs = {"": (cfg["steps"], cfg["tau_ctx"], False)}
+    if cfg.get("point_tau_ctx") is not None:
+        tau = check_tau_ctx(cfg["point_tau_ctx"], k_max, "rollout.point_tau_ctx", "teacher.k_max")
+        runs["point_"] = (k_max, tau, True)
+    return runs
+
+
 def score_rollouts(teacher, data, runs: dict, cfg: dict, decode, seed: int):
     """Each rollout in `runs` ({prefix: (steps, tau_ctx, point)}) of `data`'s clips, scored
     against the truth and holding the last frame: (per-frame curves, per-clip means and
@@ -115,13 +125,7 @@ def run_rollout(
             return decode_clips(tokenizer, lat)
 
     x = data.latent
-    runs = {"": (cfg["steps"], cfg["tau_ctx"], False)}
-    if cfg.get("point_tau_ctx") is not None:
-        runs["point_"] = (
-            k_max,
-            check_tau_ctx(cfg["point_tau_ctx"], k_max, "rollout.point_tau_ctx", "teacher.k_max"),
-            True,
-        )
+    runs = rollout_runs(cfg, k_max)
     val = {}
     if val_dir is not None:
         log.info("val clips:")
