@@ -10,7 +10,7 @@ PLOT_OUTPUTS = {
     "rollout": ("captions/rollout.rst", "Plots"),
 }
 DOMAIN_TARGETS = []  # what each variant makes beyond metrics and plots: nothing here
-SAMPLED_SPLITS = ["test"]
+SAMPLED_SPLITS = ["val", "test"]
 INTERP_TRAIN = (
     "model",
     "max_gap",
@@ -107,7 +107,8 @@ rule rollout:
 rule metrics:
     input:
         **decoder_inputs(),
-        samples=f"{RUN}/samples/test.safetensors",
+        val=f"{RUN}/samples/val.safetensors",
+        test=f"{RUN}/samples/test.safetensors",
     output:
         table=report(
             f"{RUN}/eval/metrics.csv",

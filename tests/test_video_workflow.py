@@ -65,10 +65,15 @@ def test_whole_video_dag_runs(tmp_path):
     assert teacher.persistence == "trend"  # teacher.model.persistence: from the checkpoint alone
     assert "interpolator.safetensors" in (res / "logs" / "train_phase2.log").read_text()
     assert (table.psnr > 0).all() and (table.ssim <= 1).all()
-    moved = table[table.method != "hold_first_frame"]  # paired with the hold baseline, per clip
-    assert moved[["psnr_minus_hold", "psnr_minus_hold_se"]].notna().all().all()
-    hold = table[table.method == "hold_first_frame"].psnr.item()
-    assert ((moved.psnr - hold - moved.psnr_minus_hold).abs() < 1e-4).all()
+    assert list(table.split.unique()) == ["val", "test"]  # val clips sampled and scored too
+    assert (
+        table[table.split == "val"].method.tolist() == table[table.split == "test"].method.tolist()
+    )
+    for _, one in table.groupby("split"):  # paired with its own split's hold baseline, per clip
+        moved = one[one.method != "hold_first_frame"]
+        assert moved[["psnr_minus_hold", "psnr_minus_hold_se"]].notna().all().all()
+        hold = one[one.method == "hold_first_frame"].psnr.item()
+        assert ((moved.psnr - hold - moved.psnr_minus_hold).abs() < 1e-4).all()
     tok = pd.read_csv(data / "eval" / "tokenizer.csv")
     assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
     assert (tok.latent_shape == "4x4x4").all()

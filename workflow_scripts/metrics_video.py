@@ -3,7 +3,7 @@ from interdiff_core.stages.metrics_video import metrics_video
 
 setup(snakemake.log[0], snakemake.threads)
 metrics_video(
-    snakemake.input.samples,
+    {split: snakemake.input[split] for split in ("val", "test")},
     snakemake.output.table,
     snakemake.output.timing,
     snakemake.input.get("raw"),

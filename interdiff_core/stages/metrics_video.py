@@ -1,4 +1,5 @@
-"""metrics (video): one table, a row per method and step count. Latent MSE and L1 against the
+"""metrics (video): one table, a row per split, method and step count (val: where settings are
+read off; test: reported once). Latent MSE and L1 against the
 ground-truth latents; where the clips came from frames, decoded PSNR and SSIM against the
 original test frames (so the tokenizer's own error counts, as a viewer would see it), with its
 standard error over clips. `psnr_vs_finest`: each teacher sample's decoded PSNR against the
@@ -26,7 +27,7 @@ from interdiff_core.stages.tokenize_video import load_tokenizer
 log = logging.getLogger(__name__)
 HOLD = VideoSplit.baseline  # "hold_first_frame"
 COLUMNS = [
-    "method", "steps", "latent_mse", "latent_l1", "psnr", "psnr_se", "psnr_minus_hold",
+    "split", "method", "steps", "latent_mse", "latent_l1", "psnr", "psnr_se", "psnr_minus_hold",
     "psnr_minus_hold_se", "ssim", "psnr_vs_finest", "nfe", "tokens",
 ]  # fmt: skip
 
@@ -38,15 +39,24 @@ def as_latents(flat: torch.Tensor, latent_shape) -> torch.Tensor:
 
 @torch.no_grad()
 def metrics_video(
-    samples_path, out_csv, timing_csv, raw_path=None, tokenizer_path=None, tokenize_cfg=None
-):
-    t, meta = load_tensors(samples_path)
+    samples: dict[str, str], out_csv, timing_csv, raw_path=None, tokenizer_path=None,
+    tokenize_cfg=None,
+):  # fmt: skip
+    """samples: split -> sampled clips of that split (val, test)."""
+    raw = load_tensors(raw_path)[0] if raw_path is not None else None
+    tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg) if raw is not None else None
+    rows, meta = [], {}
+    for split, path in samples.items():
+        t, meta = load_tensors(path)
+        frames = None
+        if raw is not None:  # the sample stage takes a split's first clips, in order
+            frames = frames_to_tensor(raw[f"{split}.frames"][: len(t["gt"])])
+        rows += split_rows(split, t, meta, frames, tokenizer)
+    return write_tables(rows, meta, COLUMNS, out_csv, timing_csv)
+
+
+def split_rows(split: str, t: dict, meta: dict, frames, tokenizer) -> list[dict]:
     gt, shape = t["gt"], meta["latent_shape"]
-    frames = tokenizer = None
-    if raw_path is not None:
-        raw, _ = load_tensors(raw_path)
-        frames = frames_to_tensor(raw["test.frames"][: len(gt)])
-        tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
     rows, per_clips = [], []
     finest = max((r["steps"] for r in meta["rows"] if r["method"] == "teacher"), default=None)
     decode = None
@@ -61,7 +71,7 @@ def metrics_video(
         reference = decode(ref) if decode is not None else ref
     for row in meta["rows"]:
         pred = t[f"{row['method']}@{row['steps']}"]
-        out = {**row, "latent_mse": ((pred - gt) ** 2).mean().item()}
+        out = {"split": split, **row, "latent_mse": ((pred - gt) ** 2).mean().item()}
         out["latent_l1"] = (pred - gt).abs().mean().item()
         if decode is not None:
             decoded = decode(pred)
@@ -79,4 +89,4 @@ def metrics_video(
     for r, pc in zip(rows, per_clips):
         if hold and r["method"] != HOLD:
             r["psnr_minus_hold"], r["psnr_minus_hold_se"] = mean_se(pc - hold[0])
-    return write_tables(rows, meta, COLUMNS, out_csv, timing_csv)
+    return rows

@@ -37,6 +37,7 @@ def make_video_plots(
 ) -> None:
     samples, meta = load_tensors(samples_path)
     table = pd.read_csv(metrics_csv)
+    table = table[table.split == "test"]  # the figures show the test clips, settings fixed
     decoded = table.psnr.notna().all()
     plots.frontier(table, out["frontier"], cols=["latent_mse", "psnr" if decoded else "latent_l1"])
     two_phase, teacher = fixed_rows(table)

@@ -17,6 +17,7 @@ SHOWN = [
     "variant",
     "seed",
     "interpolator",
+    "split",
     "method",
     "steps",
     "latent_l1",
