@@ -178,10 +178,17 @@ rule plots_executed:
 rule summarize_runs:
     input:
         tables=run_targets(rules.episode_metrics.output.table),
+        val=run_targets(f"{RUN}/episodes/val.safetensors"),
+        test=run_targets(f"{RUN}/episodes/test.safetensors"),
     output:
         table=report(
             f"{R}/eval/summary.csv",
             caption="captions/summary.rst",
+            category="Metrics",
+        ),
+        paired=report(
+            f"{R}/eval/paired_seeds.csv",
+            caption="captions/paired_seeds.rst",
             category="Metrics",
         ),
     log:
@@ -197,6 +204,8 @@ rule summarize_runs:
         descs={
             v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
         },
+        n_boot=C["evaluate"]["bootstrap"],
+        seed=C["run"]["seed"],
         code=stage_digest("summarize_runs"),
     script:
         "../workflow_scripts/summarize_runs.py"

@@ -130,3 +130,29 @@ def test_mean_se_is_the_sample_standard_error_of_arrays_and_tensors():
         assert mean_se(values) == pytest.approx(expected)
     mean, se = mean_se([7.0])
     assert mean == 7.0 and math.isnan(se)
+
+
+def test_paired_bootstrap_one_seed_is_the_plain_episode_bootstrap():
+    from interdiff_core.metrics.stats import paired_bootstrap
+
+    d = np.random.default_rng(1).normal(2.0, 5.0, size=40)
+    rng = np.random.default_rng(3)
+    plain = d[rng.integers(0, len(d), size=(500, len(d)))].mean(axis=1)
+    expected = (d.mean(), np.quantile(plain, 0.025), np.quantile(plain, 0.975))
+    assert paired_bootstrap([d], 500, 3) == pytest.approx(expected)
+
+
+def test_paired_bootstrap_over_seeds_carries_the_spread_between_seeds():
+    from interdiff_core.metrics.stats import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0.0, 1.0, size=(3, 60))
+    same = [5.0 + noise[0]] * 3  # three seeds that agree exactly
+    apart = [m + n for m, n in zip((0.0, 5.0, 10.0), noise)]  # same mean, seeds far apart
+    diff, lo, hi = paired_bootstrap(apart, 2000, 0)
+    assert diff == pytest.approx(np.mean([a.mean() for a in apart]))
+    _, lo_same, hi_same = paired_bootstrap(same, 2000, 0)
+    assert lo_same < 5.0 < hi_same and hi_same - lo_same < 1.0  # episodes' noise only
+    # pooling the seeds' episodes as one sample would give a width near the agreeing case's
+    # times the pooled spread; resampling seeds gives about the range of the seed means
+    assert hi - lo > 6.0 and lo < diff < hi

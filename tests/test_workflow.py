@@ -54,6 +54,17 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
         assert (res / "logs" / f"{rule}.log").exists()
     summary = pd.read_csv(finished / "results" / "micro" / "eval" / "summary.csv")
     assert {"teacher@val_choice", "two_phase@val_choice", "expert"} <= set(summary.method)
+    seeds = pd.read_csv(finished / "results" / "micro" / "eval" / "paired_seeds.csv")
+    assert (seeds.seeds == 1).all() and set(seeds.split) == {"val", "test"}
+    chosen = executed[executed.chosen_on_val & (executed.split == "val")]
+    steps = dict(zip(chosen.method, chosen.steps))
+    for split in ("val", "test"):  # one seed: the run's own paired comparison, named by role
+        row = seeds[(seeds.split == split) & (seeds.a == "two_phase@val")]
+        row = row[row.b == "teacher@val"].iloc[0]
+        own = paired[(paired.split == split) & (paired.a == f"two_phase@{steps['two_phase']}")]
+        own = own[own.b == f"teacher@{steps['teacher']}"].iloc[0]
+        assert row["diff"] == pytest.approx(own["diff"]) and row.ci_lo <= row["diff"] <= row.ci_hi
+    assert ("two_phase@4", "two_phase_uniform@4") in set(zip(seeds.a, seeds.b))
     _, extra, meta = load_checkpoint(res / "models" / "phase2.safetensors")
     assert meta["stage"] == "train_phase2" and len(meta["code"]) == 16
     assert meta["step"] == meta["config"]["steps"] == len(extra["loss_history"])

@@ -17,7 +17,7 @@ import pandas as pd
 from interdiff_core.envs.pointmaze import D4RL_REF
 from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns, success
-from interdiff_core.metrics.stats import mean_se
+from interdiff_core.metrics.stats import mean_se, paired_bootstrap
 
 log = logging.getLogger(__name__)
 D4RL_RADIUS, OWN_RADIUS = 0.5, 0.45
@@ -37,14 +37,6 @@ def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> di
         "score": normalised_score(returns(dist, OWN_RADIUS), *ref_own),
         "success": success(dist, OWN_RADIUS).astype(np.float64),
     }
-
-
-def bootstrap_diff(a: np.ndarray, b: np.ndarray, n_boot: int, seed: int) -> tuple:
-    """Mean of a − b over paired episodes and its 95 % percentile bootstrap interval."""
-    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
-    return float(d.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
 def split_values(episodes_path) -> tuple[dict, dict]:
@@ -120,7 +112,7 @@ def episode_metrics(episodes: dict[str, str], out_csv, paired_csv, n_boot: int, 
             keys = {k for (mz, k) in values if mz == maze}
             for key_a, key_b in comparisons(keys, chosen["teacher"]):
                 a, b = values[(maze, key_a)]["score_d4rl"], values[(maze, key_b)]["score_d4rl"]
-                diff, lo, hi = bootstrap_diff(a, b, n_boot, seed)
+                diff, lo, hi = paired_bootstrap([a - b], n_boot, seed)
                 row = dict(split=split, maze=maze, a=key_a, b=key_b)
                 paired.append(dict(row, diff=diff, ci_lo=lo, ci_hi=hi))
     table = pd.DataFrame(rows)

@@ -1,8 +1,13 @@
-"""summarize_runs: every variant's executed test scores, mean ± standard error across seeds.
+"""summarize_runs: every variant's executed test scores, mean ± standard error across seeds,
+and the paired comparisons pooled over seeds.
 
 Per run (variant, seed), the rows are the settings chosen on that run's val episodes (teacher
 and two-phase step counts; interpolation only at two-phase's), beside the baselines and
-references; the table then averages each row over the run's seeds.
+references; the table then averages each row over the run's seeds. The paired table takes
+each run's comparisons (`episode_metrics.comparisons`: two-phase against the val-chosen teacher,
+against interpolation only, against each other keyframe source) per split, with the val-chosen
+settings named by role (`two_phase@val` may be 1 step in one seed and 4 in another), and
+gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import logging
 import pandas as pd
 
 from interdiff_core.io import atomic_path
-from interdiff_core.metrics.stats import mean_se
+from interdiff_core.metrics.stats import mean_se, paired_bootstrap
+from interdiff_core.stages.episode_metrics import comparisons, split_values
 
 log = logging.getLogger(__name__)
 BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "random")
@@ -53,3 +59,56 @@ def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], ou
     log.info("summary over seeds:\n%s", table.drop(columns="desc").to_string(index=False))
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
+
+
+def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], tuple[str, str]]:
+    """{(a, b) as named across seeds: (a, b) as this run's keys}. The val-chosen teacher and
+    two-phase (and interpolation only at two-phase's steps) are named `<method>@val`."""
+    teacher, two = f"teacher@{chosen['teacher']}", f"two_phase@{chosen['two_phase']}"
+    out = {(a, "teacher@val"): (a, b) for a, b in comparisons(keys, teacher) if b == teacher}
+    out.update({(a, b): (a, b) for a, b in comparisons(keys, teacher) if b != teacher})
+    interp = f"interp_only@{chosen['two_phase']}"
+    out[("two_phase@val", "teacher@val")] = (two, teacher)
+    out[("two_phase@val", "interp_only@val")] = (two, interp)
+    return out
+
+
+def paired_across_seeds(
+    runs: dict[tuple[str, int], dict], n_boot: int, seed: int, out_csv
+) -> pd.DataFrame:
+    """runs: (variant, seed) -> {"table": episodes.csv, "val": ..., "test": episode tensors}.
+    One row per variant, split, maze and comparison present in every seed of the variant."""
+    rows = []
+    for variant in sorted({v for v, _ in runs}):
+        seeds = sorted(s for v, s in runs if v == variant)
+        for split in ("val", "test"):
+            per_seed = []
+            for s in seeds:
+                files = runs[(variant, s)]
+                table = pd.read_csv(files["table"])
+                picked = table[(table.split == "val") & table.chosen_on_val.astype(bool)]
+                chosen = dict(zip(picked.method, picked.steps))
+                per_seed.append((split_values(files[split])[0], chosen))
+            for maze in sorted({mz for values, _ in per_seed for mz, _ in values}):
+                pairs = []
+                for values, chosen in per_seed:
+                    keys = {k for (mz, k) in values if mz == maze}
+                    pairs.append(role_pairs(keys, chosen))
+                for name in sorted(set.intersection(*(set(p) for p in pairs))):
+                    diffs = [
+                        values[(maze, p[name][0])]["score_d4rl"]
+                        - values[(maze, p[name][1])]["score_d4rl"]
+                        for (values, _), p in zip(per_seed, pairs)
+                    ]
+                    diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
+                    seed_means = [float(d.mean()) for d in diffs]
+                    rows.append(dict(
+                        variant=variant, split=split, maze=maze, a=name[0], b=name[1],
+                        seeds=len(seeds), diff=diff, se_seeds=mean_se(seed_means)[1],
+                        ci_lo=lo, ci_hi=hi, seeds_above_zero=sum(m > 0 for m in seed_means),
+                    ))  # fmt: skip
+    table = pd.DataFrame(rows)
+    log.info("paired over seeds:\n%s", table.to_string(index=False))
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    return table
