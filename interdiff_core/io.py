@@ -115,3 +115,16 @@ def build_model(cls, state: dict, meta: dict, path, device: str = "cpu"):
     except RuntimeError as e:
         raise ValueError(f"{path}: weights do not fit {cls.__name__}: {e}") from None
     return model.to(device).eval()
+
+
+def warm_start(model: torch.nn.Module, path, field: str) -> list[str]:
+    """Copy into `model` every weight of the checkpoint at `path` whose name and shape match
+    (`field`: the config field that asked for it, for the error); returns the names left at
+    their initialisation (for instance a level embedding the source model has fewer rows of)."""
+    state, _, _ = load_checkpoint(path)
+    own = model.state_dict()
+    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not matched:
+        raise ValueError(f"{field}: {path} shares no weight (name and shape) with the model")
+    model.load_state_dict(matched, strict=False)
+    return sorted(set(own) - set(matched))

@@ -67,3 +67,14 @@ def interpolator_input(wildcards):
     if VARIANTS[wildcards.variant]["phase2"]["interpolator"] != "flow":
         return {}
     return {"interpolator": owned("train_interpolator", "model")(wildcards)}
+
+
+def init_input(name):
+    """<name>.init: teacher takes the trained teacher as an input (weights to start from)."""
+
+    def of(wildcards):
+        if VARIANTS[wildcards.variant][name].get("init", "scratch") != "teacher":
+            return {}
+        return {"init": owned("train_teacher", "model")(wildcards)}
+
+    return of

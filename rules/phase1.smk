@@ -1,5 +1,6 @@
 rule train_phase1:
     input:
+        unpack(init_input("phase1")),
         train=rules.tokenize.output.train,
         labels=owned("dp_labels", "labels"),
         selector=owned("train_selector", "model"),

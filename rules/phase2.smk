@@ -1,6 +1,7 @@
 rule train_phase2:
     input:
         unpack(interpolator_input),
+        unpack(init_input("phase2")),
         train=rules.tokenize.output.train,
         labels=owned("dp_labels", "labels"),
         selector=owned("train_selector", "model"),

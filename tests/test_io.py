@@ -12,6 +12,7 @@ from interdiff_core.io import (
     load_tensors,
     save_checkpoint,
     save_tensors,
+    warm_start,
 )
 from interdiff_core.models.transformer import SequenceTransformer
 
@@ -65,6 +66,22 @@ def test_checkpoint_round_trip_rebuilds_the_model(tmp_path):
     again, _ = load_model(SequenceTransformer, tmp_path / "m.safetensors")
     for k, v in model.state_dict().items():
         torch.testing.assert_close(again.state_dict()[k], v)
+
+
+def test_warm_start_copies_the_weights_that_fit_and_names_the_rest(tmp_path):
+    torch.manual_seed(0)
+    teacher = SequenceTransformer(2, 6, d_model=16, n_layers=1, n_heads=2, max_len=8, n_steps=7)
+    save_checkpoint(tmp_path / "t.safetensors", teacher, {"model_config": teacher.config})
+    torch.manual_seed(1)
+    phase2 = SequenceTransformer(2, 6, d_model=16, n_layers=1, n_heads=2, max_len=8, n_levels=3)
+    fresh = warm_start(phase2, tmp_path / "t.safetensors", "phase2.init")
+    assert fresh == ["level_emb.weight", "step_emb.weight"]  # 3 levels / 8 steps: other shapes
+    for k, v in phase2.state_dict().items():
+        same = torch.equal(v, teacher.state_dict()[k])
+        assert same == (k not in fresh), k
+    other = SequenceTransformer(3, 5, d_model=8, n_layers=1, n_heads=2, max_len=4)
+    with pytest.raises(ValueError, match="phase1.init: .*t.safetensors shares no weight"):
+        warm_start(other, tmp_path / "t.safetensors", "phase1.init")
 
 
 def _arrays(n):

@@ -13,6 +13,7 @@ args = dict(
     seed=snakemake.params.seed,
     on_bad_sample=snakemake.params.on_bad_sample,
     device=snakemake.params.device,
+    init_path=snakemake.input.get("init"),
 )
 nproc = snakemake.params.cfg.get("nproc", 1)
 run_stage("train_phase1", args, nproc, snakemake.log[0], snakemake.threads)

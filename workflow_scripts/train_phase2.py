@@ -14,6 +14,7 @@ args = dict(
     seed=snakemake.params.seed,
     on_bad_sample=snakemake.params.on_bad_sample,
     device=snakemake.params.device,
+    init_path=snakemake.input.get("init"),
     interpolator_path=snakemake.input.get("interpolator"),
 )
 nproc = snakemake.params.cfg.get("nproc", 1)

@@ -3,18 +3,22 @@ keyframes only, at indices drawn per batch from a policy mix (dp / uniform / ran
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames
 from interdiff_core.data.splits import load_split
 from interdiff_core.diffusion.flow import shortcut_loss, step_levels
-from interdiff_core.io import load_tensors
+from interdiff_core.io import load_tensors, warm_start
 from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import keyframe_fn
 from interdiff_core.stages.policies import mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
+
+log = logging.getLogger(__name__)
 
 
 def train_phase1(
@@ -28,6 +32,7 @@ def train_phase1(
     seed: int,
     on_bad_sample: str = "error",
     device: str = "cpu",
+    init_path=None,
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
@@ -40,6 +45,11 @@ def train_phase1(
         n_steps=len(step_levels(cfg["k_max"])),
         **cfg["model"],
     )
+    if init_path is not None:  # phase1.init: teacher
+        fresh = warm_start(model, init_path, "phase1.init")
+        log.info(
+            "phase1 starts from the teacher's weights %s; at initialisation: %s", init_path, fresh
+        )
     cond = data.cond
     sampling = cfg.get("step_sampling", "uniform")
 

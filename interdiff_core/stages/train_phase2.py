@@ -14,7 +14,7 @@ import torch
 
 from interdiff_core.corruption.keyframes import gather_frames, with_anchors
 from interdiff_core.data.splits import load_split
-from interdiff_core.io import load_tensors
+from interdiff_core.io import load_tensors, warm_start
 from interdiff_core.models.interpolator import load_interpolation
 from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
@@ -38,6 +38,7 @@ def train_phase2(
     seed: int,
     on_bad_sample: str = "error",
     device: str = "cpu",
+    init_path=None,
     interpolator_path=None,
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
@@ -55,6 +56,11 @@ def train_phase2(
     model = SequenceTransformer(
         data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
     )
+    if init_path is not None:  # phase2.init: teacher
+        fresh = warm_start(model, init_path, "phase2.init")
+        log.info(
+            "phase2 starts from the teacher's weights %s; at initialisation: %s", init_path, fresh
+        )
     sigmas = cfg["noise_sigma"]
 
     def loss_fn(model, gen):
