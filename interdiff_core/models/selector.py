@@ -1,13 +1,12 @@
 """Keyframe selector: per-frame, per-level keyframe scores from the conditioning alone.
 
-It is the sequence transformer fed zeros (there is no sequence yet, only frame positions), one
-output per level: one call scores every frame for every keyframe budget K_s. Trained with BCE
-against the DP labels of every level at once. Its scores are per frame, so their top-k takes
-neighbours together where the labels' keyframes vary by a frame and leaves wide gaps; the nested
-sets are decoded instead by a DP over the frames' log-odds plus a prior on segment lengths, the
-−log frequency of each gap length among the training labels of the level (`label_gap_cost`,
-stored in the checkpoint: `load_selector`), each level the best superset of the one below
-(`dp_decode_levels`).
+It is the sequence transformer fed zeros (there is no sequence yet, only frame positions),
+its level embedding telling it the keyframe budget K_s. Trained with BCE against the DP
+labels of each level. Its scores are per frame, so their top-k takes neighbours together where
+the labels' keyframes vary by a frame and leaves wide gaps; the nested sets are decoded instead
+by a DP over the frames' log-odds plus a prior on segment lengths, the −log frequency of each
+gap length among the training labels of the level (`label_gap_cost`, stored in the checkpoint:
+`load_selector`), each level the best superset of the one below (`dp_decode_levels`).
 """
 
 from __future__ import annotations
@@ -24,24 +23,22 @@ from interdiff_core.selection.masks import indices_to_mask, nested_from_level_lo
 
 
 def make_selector(cond_dim: int, T: int, n_levels: int, **arch) -> SequenceTransformer:
-    """One output per level: a single call scores every frame for every level's budget."""
-    return SequenceTransformer(x_dim=n_levels, cond_dim=cond_dim, max_len=T, **arch)
+    return SequenceTransformer(x_dim=1, cond_dim=cond_dim, max_len=T, n_levels=n_levels, **arch)
 
 
-def selector_logits(model: SequenceTransformer, cond: torch.Tensor, T: int) -> torch.Tensor:
-    """[B, S, T] logits of every level, from one call on the conditioning alone."""
+def selector_logits(model: SequenceTransformer, cond: torch.Tensor, T: int, level: torch.Tensor):
+    """[B, T] logits for one level per sample (level [B] long)."""
     B = cond.shape[0]
     positions = torch.arange(T, device=cond.device).expand(B, T)
-    zeros = torch.zeros(B, T, model.x_dim, device=cond.device)
-    return model(zeros, positions, zeros[..., 0], cond).transpose(1, 2)
+    zeros = torch.zeros(B, T, device=cond.device)
+    return model(zeros[..., None], positions, zeros, cond, level=level).squeeze(-1)
 
 
-def selector_loss(model, cond, labels: list[torch.Tensor], T: int) -> torch.Tensor:
-    """BCE on interior frames, every level at once; labels[s] [B, K_s] are the DP indices of
-    level s."""
-    target = torch.stack([indices_to_mask(idx, T) for idx in labels], 1).float()
-    logits = selector_logits(model, cond, T)
-    return F.binary_cross_entropy_with_logits(logits[..., 1:-1], target[..., 1:-1])
+def selector_loss(model, cond, labels: torch.Tensor, level: torch.Tensor, T: int) -> torch.Tensor:
+    """BCE on interior frames; labels [B, K] are the DP indices of each sample's `level`."""
+    target = indices_to_mask(labels, T).float()
+    logits = selector_logits(model, cond, T, level)
+    return F.binary_cross_entropy_with_logits(logits[:, 1:-1], target[:, 1:-1])
 
 
 def label_gap_cost(labels: list[torch.Tensor], T: int) -> torch.Tensor:
@@ -76,12 +73,14 @@ APART = 1
 def select_nested(model, cond: torch.Tensor, levels: list[int], T: int) -> list[torch.Tensor]:
     """Nested keyframe index sets, one [B, K_s] per level: the DP decode of the frames'
     log-odds and the label gap prior (`gap_cost` buffer), else top-k apart (`APART`)."""
-    if model.x_dim != len(levels):
-        raise ValueError(
-            f"the selector scores {model.x_dim} level(s), dp.levels has {len(levels)}: "
-            "retrain the selector (rule train_selector)"
-        )
-    logits = selector_logits(model, cond, T)
+    B = cond.shape[0]
+    logits = torch.stack(
+        [
+            selector_logits(model, cond, T, torch.full((B,), s, device=cond.device))
+            for s in range(len(levels))
+        ],
+        1,
+    )
     gap_cost = getattr(model, "gap_cost", None)
     if gap_cost is None:
         return nested_from_level_logits(logits, levels, APART)

@@ -132,7 +132,7 @@ def build_planners(
         return interpolate(d.endpoints, torch.tensor([0, T - 1]).expand(len(d), 2), T)
 
     out.append(Planner(baseline, 0, 0, 0, line))
-    sel_tokens = T + n_cond  # one selector call scores every level
+    sel_tokens = len(levels) * (T + n_cond)
     arms = [("selector", k, "") for k in cfg["phase1_steps"]]
     arms += [(src, cfg["ablation_steps"], f"_{src}") for src in cfg.get("keyframe_sources", [])]
     for source, k, suffix in arms:
@@ -163,7 +163,7 @@ def build_planners(
             )
 
         truth = source == "dp_true"
-        nfe0 = 1 if source == "selector" else 0
+        nfe0 = len(levels) if source == "selector" else 0
         out.append(
             Planner(f"interp_only{suffix}", k, k + nfe0, cost + p1_tokens, interp_only, truth)
         )

@@ -64,8 +64,9 @@ def train_selector(
 
     def loss_fn(model, gen):
         b = torch.randint(len(cond), (cfg["batch_size"],), generator=gen)
-        c, *labels = on_model_device(model, cond[b], *(idx[b] for idx in per_level))
-        return selector_loss(model, c, labels, T)
+        s = int(torch.randint(S, (1,), generator=gen))
+        level = torch.full((len(b),), s, dtype=torch.long)
+        return selector_loss(model, *on_model_device(model, cond[b], per_level[s][b], level), T)
 
     gap_cost = label_gap_cost(per_level, T)  # the decode's prior on segment lengths
     meta = stage_meta("train_selector", cfg, model, levels=levels, gap_cost=gap_cost.tolist())
