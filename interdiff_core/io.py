@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -127,4 +130,6 @@ def warm_start(model: torch.nn.Module, path, field: str) -> list[str]:
     if not matched:
         raise ValueError(f"{field}: {path} shares no weight (name and shape) with the model")
     model.load_state_dict(matched, strict=False)
-    return sorted(set(own) - set(matched))
+    fresh = sorted(set(own) - set(matched))
+    log.info("%s: weights from %s; left at initialisation: %s", field, path, fresh)
+    return fresh

@@ -77,9 +77,14 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
     original = (finished / "micro.yaml").read_text()
     cfg = yaml.safe_load(original)
     try:
-        cfg["variants"] = {"p2": {"desc": "anchors less often", "phase2": {"anchor_prob": 0.25}}}
+        p2 = {"anchor_prob": 0.25, "init": "teacher"}  # init: the teacher becomes an input
+        cfg["variants"] = {"p2": {"desc": "anchors less often, from the teacher", "phase2": p2}}
         (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
         out = snakemake(finished, "-n")
+        phase2_inputs = re.findall(
+            r"rule train_phase2:\n\s*input: (.+)$", out.stdout + out.stderr, re.M
+        )
+        assert "results/micro/base/seed0/models/teacher.safetensors" in phase2_inputs[0]
         assert planned_jobs(out) == {
             "train_phase2", "sample", "execute", "metrics", "episode_metrics", "plots",
             "plots_executed", "summarize_runs", "all"}  # fmt: skip

@@ -3,8 +3,6 @@ keyframes only, at indices drawn per batch from a policy mix (dp / uniform / ran
 
 from __future__ import annotations
 
-import logging
-
 import torch
 
 from interdiff_core.corruption.keyframes import gather_frames
@@ -17,8 +15,6 @@ from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import keyframe_fn
 from interdiff_core.stages.policies import mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
-
-log = logging.getLogger(__name__)
 
 
 def train_phase1(
@@ -46,10 +42,7 @@ def train_phase1(
         **cfg["model"],
     )
     if init_path is not None:  # phase1.init: teacher
-        fresh = warm_start(model, init_path, "phase1.init")
-        log.info(
-            "phase1 starts from the teacher's weights %s; at initialisation: %s", init_path, fresh
-        )
+        warm_start(model, init_path, "phase1.init")
     cond = data.cond
     sampling = cfg.get("step_sampling", "uniform")
 

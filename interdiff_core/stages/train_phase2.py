@@ -57,10 +57,7 @@ def train_phase2(
         data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
     )
     if init_path is not None:  # phase2.init: teacher
-        fresh = warm_start(model, init_path, "phase2.init")
-        log.info(
-            "phase2 starts from the teacher's weights %s; at initialisation: %s", init_path, fresh
-        )
+        warm_start(model, init_path, "phase2.init")
     sigmas = cfg["noise_sigma"]
 
     def loss_fn(model, gen):
