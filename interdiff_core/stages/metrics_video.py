@@ -1,14 +1,13 @@
-"""metrics (video): one table, a row per split, method and step count (val: where settings are
-read off; test: reported once). Latent MSE and L1 against the
-ground-truth latents; where the clips came from frames, decoded PSNR and SSIM against the
-original test frames (so the tokenizer's own error counts, as a viewer would see it), with its
-standard error over clips. `psnr_vs_finest`: each teacher sample's decoded PSNR against the
-teacher's sample with the most steps, drawn from the same starting noise (the sample stage
-reseeds every step count alike): how far a shortcut lands from the path it shortcuts, a
-distance a model predicting the mean could not fake by scoring well against the truth (the
-rollout's shortcut check adds the spread between samples from different noise).
-`psnr_minus_hold`: the paired per-clip difference to holding the first frame (the baseline the
-conditioning alone gives), with its standard error over clips."""
+"""metrics (video): one table, a row per split, method and step count (val: where settings are read
+off; test: reported once). Latent MSE and L1 against the ground-truth latents; where the clips
+came from frames, decoded PSNR and SSIM against the split's original frames (so the tokenizer's
+own error counts, as a viewer would see it), with its standard error over clips.
+`psnr_vs_finest`: each teacher sample's decoded PSNR against the teacher's sample with the most
+steps, drawn from the same starting noise (the sample stage reseeds every step count alike): how
+far a shortcut lands from the path it shortcuts, a distance a model predicting the mean could
+not fake by scoring well against the truth (the rollout's shortcut check adds the spread between
+samples from different noise). `psnr_minus_hold`: the paired per-clip difference to holding the
+first frame (the baseline the conditioning alone gives), with its standard error over clips."""
 
 from __future__ import annotations
 

@@ -65,12 +65,39 @@ def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], 
     """{(a, b) as named across seeds: (a, b) as this run's keys}. The val-chosen teacher and
     two-phase (and interpolation only at two-phase's steps) are named `<method>@val`."""
     teacher, two = f"teacher@{chosen['teacher']}", f"two_phase@{chosen['two_phase']}"
-    out = {(a, "teacher@val"): (a, b) for a, b in comparisons(keys, teacher) if b == teacher}
-    out.update({(a, b): (a, b) for a, b in comparisons(keys, teacher) if b != teacher})
-    interp = f"interp_only@{chosen['two_phase']}"
+    out = {(a, "teacher@val" if b == teacher else b): (a, b) for a, b in comparisons(keys, teacher)}
     out[("two_phase@val", "teacher@val")] = (two, teacher)
-    out[("two_phase@val", "interp_only@val")] = (two, interp)
+    out[("two_phase@val", "interp_only@val")] = (two, f"interp_only@{chosen['two_phase']}")
     return out
+
+
+def run_episodes(files: dict) -> tuple[dict, dict]:
+    """One run's per-episode values per split and the step counts it chose on val."""
+    table = pd.read_csv(files["table"])
+    picked = table[(table.split == "val") & table.chosen_on_val.astype(bool)]
+    values = {split: split_values(files[split])[0] for split in ("val", "test")}
+    return values, dict(zip(picked.method, picked.steps))
+
+
+def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int, seed: int):
+    """The rows of one variant, split and maze: every comparison present in every seed."""
+    pairs = [
+        role_pairs({k for (mz, k) in values[split] if mz == maze}, chosen)
+        for values, chosen in per_seed
+    ]
+    for name in sorted(set.intersection(*(set(p) for p in pairs))):
+        diffs = [
+            values[split][(maze, p[name][0])]["score_d4rl"]
+            - values[split][(maze, p[name][1])]["score_d4rl"]
+            for (values, _), p in zip(per_seed, pairs)
+        ]
+        diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
+        seed_means = [float(d.mean()) for d in diffs]
+        yield dict(
+            variant=variant, split=split, maze=maze, a=name[0], b=name[1], seeds=len(diffs),
+            diff=diff, se_seeds=mean_se(seed_means)[1], ci_lo=lo, ci_hi=hi,
+            seeds_above_zero=sum(m > 0 for m in seed_means),
+        )  # fmt: skip
 
 
 def paired_across_seeds(
@@ -80,33 +107,10 @@ def paired_across_seeds(
     One row per variant, split, maze and comparison present in every seed of the variant."""
     rows = []
     for variant in sorted({v for v, _ in runs}):
-        seeds = sorted(s for v, s in runs if v == variant)
+        per_seed = [run_episodes(runs[(v, s)]) for v, s in sorted(runs) if v == variant]
         for split in ("val", "test"):
-            per_seed = []
-            for s in seeds:
-                files = runs[(variant, s)]
-                table = pd.read_csv(files["table"])
-                picked = table[(table.split == "val") & table.chosen_on_val.astype(bool)]
-                chosen = dict(zip(picked.method, picked.steps))
-                per_seed.append((split_values(files[split])[0], chosen))
-            for maze in sorted({mz for values, _ in per_seed for mz, _ in values}):
-                pairs = []
-                for values, chosen in per_seed:
-                    keys = {k for (mz, k) in values if mz == maze}
-                    pairs.append(role_pairs(keys, chosen))
-                for name in sorted(set.intersection(*(set(p) for p in pairs))):
-                    diffs = [
-                        values[(maze, p[name][0])]["score_d4rl"]
-                        - values[(maze, p[name][1])]["score_d4rl"]
-                        for (values, _), p in zip(per_seed, pairs)
-                    ]
-                    diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
-                    seed_means = [float(d.mean()) for d in diffs]
-                    rows.append(dict(
-                        variant=variant, split=split, maze=maze, a=name[0], b=name[1],
-                        seeds=len(seeds), diff=diff, se_seeds=mean_se(seed_means)[1],
-                        ci_lo=lo, ci_hi=hi, seeds_above_zero=sum(m > 0 for m in seed_means),
-                    ))  # fmt: skip
+            for maze in sorted({mz for values, _ in per_seed for mz, _ in values[split]}):
+                rows += paired_rows(variant, split, maze, per_seed, n_boot, seed)
     table = pd.DataFrame(rows)
     log.info("paired over seeds:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
