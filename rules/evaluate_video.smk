@@ -51,6 +51,7 @@ rule train_interpolator:
 rule eval_interpolator:
     input:
         **tokenizer_input(),
+        val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,
         model=owned("train_interpolator", "model"),
     output:

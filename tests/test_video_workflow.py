@@ -78,7 +78,7 @@ def test_whole_video_dag_runs(tmp_path):
     assert list(tok.split) == ["train", "val", "test"] and (tok.psnr > 0).all()
     assert (tok.latent_shape == "4x4x4").all()
     interp = pd.read_csv(res / "eval" / "interpolator.csv")
-    assert set(interp.method) == {"flow", "lerp"}
+    assert set(interp.method) == {"flow", "lerp"} and list(interp.split.unique()) == ["val", "test"]
     flow = interp[interp.method == "flow"]
     assert (
         flow[["pixel_psnr_se", "pixel_psnr_minus_lerp", "pixel_psnr_minus_lerp_se"]]

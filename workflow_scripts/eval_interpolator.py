@@ -3,7 +3,7 @@ from interdiff_core.stages.eval_interpolator import eval_interpolator
 
 setup(snakemake.log[0], snakemake.threads)
 eval_interpolator(
-    snakemake.input.test,
+    {split: snakemake.input[split] for split in ("val", "test")},
     snakemake.input.model,
     snakemake.input.get("tokenizer"),
     snakemake.output.table,

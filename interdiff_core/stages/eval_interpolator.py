@@ -82,11 +82,12 @@ def _mean_se(key: str, per_clip: torch.Tensor) -> dict[str, float]:
 
 
 def eval_interpolator(
-    test_dir, interp_path, tokenizer_path, out_csv, cfg: dict, tokenize_cfg: dict, seed: int
+    split_dirs: dict, interp_path, tokenizer_path, out_csv, cfg: dict, tokenize_cfg: dict, seed: int
 ) -> pd.DataFrame:
-    """cfg: n_clips, spacings (keyframe spacings to evaluate, e.g. [2, 3, 5, 8, 12])."""
+    """One table per split (`split_dirs`: split -> shard dir, e.g. val and test; the val rows
+    are there to choose the interpolator's settings on) with a `split` column.
+    cfg: n_clips (per split), spacings (keyframe spacings to evaluate, e.g. [2, 3, 5, 8, 12])."""
     torch.manual_seed(seed)
-    x = video_latents(test_dir)[: cfg["n_clips"]]
     flow, _ = load_model(FlowInterpolator, interp_path)
     decode = None
     if tokenizer_path is not None or tokenize_cfg.get("pretrained_path"):
@@ -95,7 +96,12 @@ def eval_interpolator(
         def decode(lat):
             return decode_clips(tokenizer, lat)
 
-    table = evaluate_by_bucket({"flow": flow, "lerp": Lerp()}, x, cfg["spacings"], decode)
+    tables = []
+    for split, shard_dir in split_dirs.items():
+        x = video_latents(shard_dir)[: cfg["n_clips"]]
+        one = evaluate_by_bucket({"flow": flow, "lerp": Lerp()}, x, cfg["spacings"], decode)
+        tables.append(one.assign(split=split)[["split", *one.columns]])
+    table = pd.concat(tables, ignore_index=True)
     log.info("interpolators by gap bucket:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)

@@ -28,20 +28,23 @@ def interpolator_batch(
 ):
     """(x0, x1, target, alpha, gap) for B random triplets of clips x [N, T, C, h, w]. With
     `augment`, each triplet is played backwards with probability 1/2 (x0 and x1 swapped, alpha
-    -> 1 - alpha: the same motion reversed, exact) and mirrored left-right / up-down with
-    probability 1/2 each (the latent grid mirrored: new motions over the few training photos)."""
+    -> 1 - alpha: the same motion reversed, exact), mirrored left-right / up-down and, on a
+    square latent grid, transposed, each with probability 1/2 (the grid's eight symmetries: new
+    motions over the few training photos)."""
     b = torch.randint(len(x), (B,), generator=gen)
     start, target, gap = draw_triplets(x.shape[1], B, max_gap, gen)
     alpha = (target - start).float() / gap.float()
     x0, x1, mid = x[b, start], x[b, start + gap], x[b, target]
     if augment:
-        back, flip_w, flip_h = (torch.rand(3, B, generator=gen) < 0.5)[..., None, None, None]
+        back, flip_w, flip_h, swap = (torch.rand(4, B, generator=gen) < 0.5)[..., None, None, None]
+        square = x.shape[-1] == x.shape[-2]
         x0, x1 = torch.where(back, x1, x0), torch.where(back, x0, x1)
         alpha = torch.where(back.flatten(), 1 - alpha, alpha)
         frames = []
         for f in (x0, x1, mid):
             f = torch.where(flip_w, f.flip(-1), f)
-            frames.append(torch.where(flip_h, f.flip(-2), f))
+            f = torch.where(flip_h, f.flip(-2), f)
+            frames.append(torch.where(swap, f.transpose(-1, -2), f) if square else f)
         x0, x1, mid = frames
     return x0, x1, mid, alpha, gap
 
@@ -50,7 +53,7 @@ def train_interpolator(
     train_dir, out_path, ckpt_dir, cfg: dict, seed: int, on_bad_sample="error", device="cpu"
 ):
     """cfg: model (FlowInterpolator kwargs), max_gap, batch_size, unc_weight, steps, lr,
-    checkpoint_every, augment (time reversal and mirroring of the triplets)."""
+    checkpoint_every, augment (time reversal, mirroring and transposition of the triplets)."""
     x = video_latents(train_dir, on_bad_sample)
     max_gap = min(cfg["max_gap"], x.shape[1] - 1)
     model = FlowInterpolator(x.shape[2], **cfg["model"])
