@@ -79,7 +79,7 @@ def main() -> None:
             print(f"{name} seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     table = pd.DataFrame(rows)
     wide = table.pivot_table(index=["arm", "bucket"], columns="seed", values="psnr_minus_lerp")
-    wide["mean"] = wide.mean(1)
+    wide["mean"] = wide.mean(axis=1)
     print(f"decoded PSNR - LERP (dB) on {args.split}, {len(x)} clips, per training seed:")
     print(wide.round(3).to_string())
 

@@ -45,3 +45,30 @@ def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
 def test_a_finished_run_leaves_only_the_final_model(tmp_path):
     _run(tmp_path)
     assert not list((tmp_path / "ckpt").glob("ckpt-*"))
+
+
+def test_a_stage_s_initial_weights_follow_its_seed_not_the_process_history(tmp_path):
+    """Training seeds must differ in initialisation, not only in batches and noise, and a stage
+    run twice in one process (a notebook) must give the same model."""
+    from interdiff_core.io import save_tensors
+    from interdiff_core.stages.train_dphi import train_dphi
+
+    gen = torch.Generator().manual_seed(0)
+    T, N = 9, 16
+    i = torch.randint(0, T - 2, (N, 4), generator=gen)
+    seg = torch.stack([i, i + 2], -1)
+    save_tensors(tmp_path / "targets.safetensors",
+                 {"cond": torch.randn(N, 5, generator=gen), "seg": seg,
+                  "cost": torch.rand(N, 4, generator=gen) + 0.1}, {"T": T})  # fmt: skip
+    cfg = {"model": {"d_model": 8}, "loss": {"mse": 1.0}, "steps": 1, "batch_size": 4,
+           "lr": 1e-9, "checkpoint_every": 10}  # fmt: skip
+
+    def weights(seed, name):
+        torch.rand(7)  # whatever ran before in the process
+        out = tmp_path / f"{name}.safetensors"
+        train_dphi(tmp_path / "targets.safetensors", out, tmp_path / name, cfg, seed)
+        return torch.cat([v.flatten() for v in load_checkpoint(out)[0].values()])
+
+    first, again, other = weights(0, "a"), weights(0, "b"), weights(1, "c")
+    torch.testing.assert_close(first, again, rtol=0, atol=0)
+    assert (first - other).abs().max() > 1e-3

@@ -16,6 +16,7 @@ def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int, device="c
     )
     cond, seg, cost = t["cond"], t["seg"], t["cost"]
     scale = float(cost.mean())
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = SegmentCostPredictor(cond.shape[1], meta_in["T"], scale=scale, **cfg["model"])
 
     def loss_fn(model, gen):

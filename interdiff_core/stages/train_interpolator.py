@@ -56,6 +56,7 @@ def train_interpolator(
     checkpoint_every, augment (time reversal, mirroring and transposition of the triplets)."""
     x = video_latents(train_dir, on_bad_sample)
     max_gap = min(cfg["max_gap"], x.shape[1] - 1)
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = FlowInterpolator(x.shape[2], **cfg["model"])
 
     def loss_fn(model, gen):

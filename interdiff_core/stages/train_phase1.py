@@ -34,6 +34,7 @@ def train_phase1(
     labels, _ = load_tensors(labels_path)
     selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = SequenceTransformer(
         data.D,
         data.cond.shape[1],

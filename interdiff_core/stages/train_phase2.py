@@ -53,6 +53,7 @@ def train_phase2(
     # the selector's nested sets; their level 0 is where the anchors were sampled
     selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = SequenceTransformer(
         data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
     )

@@ -58,6 +58,7 @@ def train_selector(
     test_data = load_split(test_dir, on_bad_sample=on_bad_sample)
     labels, _ = load_tensors(labels_path)
     T, S = train_data.T, len(levels)
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = make_selector(train_data.cond.shape[1], T, S, **cfg["model"])
     cond = train_data.cond
     per_level = [labels[f"train.level{s}"] for s in range(S)]

@@ -21,6 +21,7 @@ def train_teacher(
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     cond = data.cond
     latent_shape = getattr(data, "latent_shape", None)  # video: [C, h, w] per frame
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = make_teacher(cfg, cond.shape[1], data.T, data.D, latent_shape)
 
     def loss_fn(model, gen):

@@ -21,6 +21,7 @@ def train_tokenizer(raw_path, out_path, ckpt_dir, cfg: dict, seed: int, device="
         raise ValueError(
             f"tokenize.downsample {cfg['downsample']} does not divide frames of {size}"
         )
+    torch.manual_seed(seed)  # initial weights follow the training seed
     model = FrameAutoencoder(cfg["latent_channels"], cfg["downsample"], cfg["width"])
 
     def loss_fn(model, gen):

@@ -160,7 +160,9 @@ def train(
     home, target = model_device(model), training_device(device)
     model.to(target)
     rank, world = _join_process_group(target)
-    torch.manual_seed(seed)  # the same initial weights on every rank
+    # stages seed before building their model (initial weights follow the seed); this seeds
+    # any global draw during training alike on every rank
+    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + RANK_SEED_STRIDE * rank)
     if rank == 0:
         for stale in ckpt_dir.glob(".ckpt-*.tmp"):  # left by a job killed while writing
