@@ -10,7 +10,6 @@ is scored is what the pipeline trains.
 from __future__ import annotations
 
 import argparse
-import copy
 import tempfile
 import time
 from pathlib import Path
@@ -24,18 +23,16 @@ from interdiff_core.models.interpolator import FlowInterpolator, Lerp
 from interdiff_core.models.tokenizer import FrameAutoencoder, decode_clips
 from interdiff_core.stages.eval_interpolator import evaluate_by_bucket
 from interdiff_core.stages.train_interpolator import train_interpolator, video_latents
+from interdiff_core.variants import deep_merge
 
 
 def with_override(cfg: dict, assignment: str) -> dict:
-    """cfg with `a.b=value` set (value parsed as YAML)."""
+    """cfg with `a.b=value` set (value parsed as YAML), merged as variants merge."""
     key, _, value = assignment.partition("=")
-    out = copy.deepcopy(cfg)
-    *path, last = key.split(".")
-    node = out
-    for k in path:
-        node = node[k]
-    node[last] = yaml.safe_load(value)
-    return out
+    override = yaml.safe_load(value)
+    for k in reversed(key.split(".")):
+        override = {k: override}
+    return deep_merge(cfg, override)
 
 
 def main() -> None:

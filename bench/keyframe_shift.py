@@ -60,6 +60,7 @@ def main() -> None:
         costs = train_costs[:n] if split == "train" else true_cost_matrix(d.x)
         keys = d.start_goal[:n]
         end_gap = (d.x[:n, -1, :2] - keys[:, 4:6]).norm(dim=1) * grid  # cells
+        off = float((end_gap > 0.5).float().mean())
         sources = {
             "dp_dphi": dphi_nested(dphi, d.cond[:n], a.levels),
             f"knn{a.k}": knn_nested(train_costs, train_keys, keys, a.levels, a.k),
@@ -69,7 +70,6 @@ def main() -> None:
             "dp_true": dp_select_levels(costs, a.levels),
         }
         for s, K in enumerate(a.levels):
-            off = float((end_gap > 0.5).float().mean())
             row = {"split": split, "K": K, "n": n, "end_off_goal": off}
             for name, sel in sources.items():
                 row[name] = float(path_cost(costs, sel[s].expand(n, -1)).mean())
