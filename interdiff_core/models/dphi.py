@@ -22,17 +22,23 @@ from torch import nn
 FLOOR = 1e-3  # of the scale: the log term's floor
 
 
-FORMS = ("density", "pairwise")
+FORMS = ("density", "pairwise", "table")
 
 
 class SegmentCostPredictor(nn.Module):
-    """Two forms (`dphi.model.form`):
+    """Three forms (`dphi.model.form`):
     - density: cost(i, j) = scale · Σ_c exp(b_c) · (m_c(i, j) / (T − 1))^{p_c}, m_c(i, j) the
       mass between i and j of a positive per-step density ρ_c(cond) [T − 1], p_c ≥ 1 learned.
       Each term is superadditive (a long segment never costs less than its parts), so the DP
       cannot exploit underestimated long segments, and a constant density gives uniform
       spacing: the conditioning only moves keyframes where it predicts more cost.
     - pairwise: cost(i, j) = scale · exp(MLP(cond, i, j)), one free value per segment.
+    - table: cost(i, j) = scale · exp(b_ij + MLP(cond)_ij): a two-hidden-layer MLP of the
+      conditioning, standardised by the training targets' statistics (`set_input_stats`: a
+      maze's constant occupancy and SDF become zeros, start and goal unit-scale), with one
+      output per segment over a learned per-segment baseline (each segment's log mean cost,
+      `init_table`). No structure imposed, so it needs targets on every segment of many
+      sequences (bench/RESULTS_maze.md: D_phi's forms on held-out training windows).
     """
 
     def __init__(
@@ -56,6 +62,22 @@ class SegmentCostPredictor(nn.Module):
             n_components=n_components,
         )
         self.T, self.scale, self.form, self.n = T, scale, form, n_components
+        self.register_buffer("cond_mean", torch.zeros(cond_dim))
+        self.register_buffer("cond_std", torch.ones(cond_dim))
+        if form == "table":
+            ii, jj = torch.triu_indices(T, T, 2)
+            index = torch.full((T, T), -1, dtype=torch.long)
+            index[ii, jj] = torch.arange(len(ii))
+            self.register_buffer("seg_index", index)  # (i, j) -> output column
+            self.bias = nn.Parameter(torch.zeros(len(ii)))
+            self.cond = nn.Sequential(
+                nn.Linear(cond_dim, d_model), nn.GELU(),
+                nn.Linear(d_model, d_model), nn.GELU(),
+                nn.Linear(d_model, len(ii)),
+            )  # fmt: skip
+            nn.init.zeros_(self.cond[-1].weight)
+            nn.init.zeros_(self.cond[-1].bias)
+            return
         out = n_components * (T - 1) if form == "density" else d_model
         self.cond = nn.Sequential(nn.Linear(cond_dim, d_model), nn.GELU(), nn.Linear(d_model, out))
         if form == "density":
@@ -70,12 +92,38 @@ class SegmentCostPredictor(nn.Module):
             nn.GELU(), nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, 1)
         )
 
+    @torch.no_grad()
+    def set_input_stats(self, cond: torch.Tensor) -> None:
+        """table form: standardise the conditioning by these rows' mean and std (constant
+        features -> 0)."""
+        std = cond.std(0)
+        self.cond_mean.copy_(cond.mean(0))
+        self.cond_std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
+
+    @torch.no_grad()
+    def init_table(self, seg: torch.Tensor, cost: torch.Tensor) -> None:
+        """table form: start each segment's baseline at the log of its mean target cost / scale
+        over the training targets (segments never drawn: the log of the overall mean)."""
+        col = self.seg_index[seg[..., 0], seg[..., 1]].flatten()
+        rel = (cost.flatten() / self.scale).clamp_min(FLOOR)
+        total = torch.zeros_like(self.bias).index_add_(0, col, rel)
+        count = torch.zeros_like(self.bias).index_add_(0, col, torch.ones_like(rel))
+        mean = torch.where(count > 0, total / count.clamp_min(1), rel.mean())
+        self.bias.copy_(mean.log())
+
     def powers(self) -> torch.Tensor:
         return 1 + F.softplus(self.p_raw)
 
     def forward(self, cond: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         """cond [B,C], seg [B,S,2] -> predicted costs [B,S], positive."""
         i, j = seg[..., 0], seg[..., 1]
+        if self.form == "table":
+            cond = (cond - self.cond_mean) / self.cond_std
+            col = self.seg_index[i, j]
+            if bool((col < 0).any()):
+                raise ValueError("D_phi (table form) predicts segments with j - i >= 2 only")
+            logit = self.bias[col] + self.cond(cond).gather(1, col)
+            return self.scale * torch.exp(logit.clamp(-30, 30))
         if self.form == "density":
             B, S, n = cond.shape[0], seg.shape[1], self.n
             rho = F.softplus(self.cond(cond)).view(B, n, self.T - 1) + 1e-4

@@ -60,7 +60,8 @@ def dphi_targets(
     x, cond = c["x"], c["cond"]
     N, T, _ = x.shape
     gen = torch.Generator().manual_seed(seed)
-    seg = sample_segments(N, T, cfg["segments_per_sample"], gen)
+    S = cfg["segments_per_sample"]  # 0: every segment of every sequence
+    seg = all_segments(N, T) if S == 0 else sample_segments(N, T, S, gen)
     extra = {}
     if cfg["kind"] == "oracle":
         cost = oracle_costs(x, seg)
