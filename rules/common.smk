@@ -78,3 +78,9 @@ def init_input(name):
         return {"init": owned("train_teacher", "model")(wildcards)}
 
     return of
+
+
+def keyframe_references():
+    """Mazes: eval_keyframes also scores keyframes on the data expert's runs of the evaluation
+    episodes, made from the raw tasks. Clips: on the clips themselves only."""
+    return {"raw": f"{R}/data/raw.safetensors"} if DOMAIN == "maze2d" else {}

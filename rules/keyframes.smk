@@ -3,6 +3,7 @@
 
 rule eval_keyframes:
     input:
+        **keyframe_references(),
         train=rules.tokenize.output.train,
         val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,
@@ -26,6 +27,7 @@ rule eval_keyframes:
     params:
         levels=section("dp", "levels"),
         on_bad_sample=C["data"]["on_bad_sample"],
+        reference_seed=SEED,
         code=stage_digest("eval_keyframes"),
     script:
         "../workflow_scripts/eval_keyframes.py"

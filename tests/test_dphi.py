@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from interdiff_core.models.dphi import SegmentCostPredictor, dphi_loss
-from interdiff_core.selection.costs import oracle_costs, sample_segments
+from interdiff_core.selection.costs import all_segments, oracle_costs, sample_segments
 from interdiff_core.selection.dp import dp_select_levels
 from interdiff_core.selection.keyframe_eval import (
     SOURCES,
@@ -52,6 +52,7 @@ def _bent_paths(n: int, T: int, gen: torch.Generator):
         ("pairwise", {"log": 1.0, "mse": 1.0}, 0.5),
         ("pairwise", {"log": 1.0, "mse": 1.0, "rank": 0.1}, 0.5),
         ("density", {"log": 1.0, "mse": 1.0}, 0.8),
+        ("table", {"log": 1.0, "mse": 1.0}, 0.5),
     ],
 )
 def test_dp_over_trained_dphi_beats_uniform_on_true_cost(form, loss, margin):
@@ -63,6 +64,7 @@ def test_dp_over_trained_dphi_beats_uniform_on_true_cost(form, loss, margin):
     cost = oracle_costs(x, seg)
     scale = float(cost.mean())
     model = SegmentCostPredictor(T, T, d_model=32, scale=scale, form=form)
+    model.init_from_targets(cond, seg, cost)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     for _ in range(300):
         b = torch.randint(256, (64,), generator=gen)
@@ -86,6 +88,25 @@ def test_dp_over_trained_dphi_beats_uniform_on_true_cost(form, loss, margin):
     assert (table["dp_true"] <= table["dp_dphi"] + 1e-9).all()
 
 
+def test_table_form_starts_at_each_segments_mean_cost():
+    gen = torch.Generator().manual_seed(2)
+    T = 7
+    cond = torch.cat([torch.randn(40, 3, generator=gen), torch.ones(40, 2)], 1)  # 2 constant
+    seg = all_segments(40, T)
+    cost = torch.rand(40, seg.shape[1], generator=gen) * torch.arange(1, seg.shape[1] + 1)
+    model = SegmentCostPredictor(5, T, d_model=16, scale=float(cost.mean()), form="table")
+    model.init_from_targets(cond, seg, cost)
+    pred = model(cond, seg)
+    torch.testing.assert_close(pred, cost.mean(0).expand_as(pred))  # MLP head starts at zero
+    standardised = (cond - model.cond_mean) / model.cond_std
+    torch.testing.assert_close(standardised[:, 3:], torch.zeros(40, 2))
+    torch.testing.assert_close(standardised[:, :3].std(0), torch.ones(3))
+    m = model.cost_matrix(cond[:2])
+    assert torch.isinf(m[:, 3, 1]).all() and (m[:, 2, 3] == 0).all() and (m[:, 0, 2] > 0).all()
+    with pytest.raises(ValueError, match="j - i >= 2"):
+        model(cond[:1], torch.tensor([[[2, 3]]]))
+
+
 def test_keyframe_costs_table_values_and_flag():
     gen = torch.Generator().manual_seed(1)
     T, levels = 9, [3, 5]
@@ -107,3 +128,29 @@ def test_keyframe_costs_table_values_and_flag():
     assert (table["best_fixed"] <= table["uniform"] + 1e-9).all()
     want0 = true[torch.arange(20)[:, None], uni[0][:, :-1], uni[0][:, 1:]].sum(1).mean()
     assert table.loc[0, "uniform"] == pytest.approx(want0.item(), rel=1e-6)
+
+
+def test_targets_on_every_segment_train_the_table_form(tmp_path):
+    """dphi.segments_per_sample: 0 costs every segment once; train_dphi fits the table form
+    to them (stages end to end, oracle cost: no teacher needed)."""
+    from interdiff_core.io import load_model, load_tensors, save_tensors
+    from interdiff_core.stages.dphi_targets import dphi_targets
+    from interdiff_core.stages.train_dphi import train_dphi
+
+    gen = torch.Generator().manual_seed(3)
+    T = 8
+    x, cond = _bent_paths(12, T, gen)
+    save_tensors(tmp_path / "cache.safetensors", {"x": x, "cond": cond})
+    cfg = {"kind": "oracle", "segments_per_sample": 0}
+    dphi_targets(tmp_path / "cache.safetensors", None, tmp_path / "t.safetensors", cfg, 0, [3])
+    t, _ = load_tensors(tmp_path / "t.safetensors")
+    P = (T - 1) * (T - 2) // 2
+    assert t["seg"].shape == (12, P, 2)
+    assert len({tuple(s) for s in t["seg"][0].tolist()}) == P
+    torch.testing.assert_close(t["cost"], oracle_costs(x, t["seg"]))
+    train_cfg = {"model": {"d_model": 8, "form": "table"}, "loss": {"mse": 1.0, "log": 1.0},
+                 "steps": 4, "batch_size": 4, "lr": 1e-3, "checkpoint_every": 2}  # fmt: skip
+    out = tmp_path / "d.safetensors"
+    train_dphi(tmp_path / "t.safetensors", out, tmp_path / "ck", train_cfg, 0)
+    model, _ = load_model(SegmentCostPredictor, out)
+    assert model.form == "table" and torch.isfinite(model.cost_matrix(cond[:2])[:, 0, 2:]).all()

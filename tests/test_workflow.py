@@ -47,6 +47,10 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
     selector = pd.read_csv(res / "eval" / "selector.csv")
     assert set(selector.method) == {"selector", "uniform", "best_fixed"}
+    keyframes = pd.read_csv(res / "eval" / "keyframes.csv")
+    refs = {(s, r) for s in ("val", "test") for r in ("ground_truth", "data_expert")}
+    assert set(zip(keyframes.split, keyframes.reference)) == refs
+    assert (keyframes.dp_true <= keyframes.uniform + 1e-9).all()  # the truth's own DP is a bound
     for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
     assert (finished / "results" / "micro" / "logs" / "prepare_data.log").exists()

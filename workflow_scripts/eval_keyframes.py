@@ -10,4 +10,6 @@ eval_keyframes(
     snakemake.output.table,
     snakemake.params.levels,
     snakemake.params.on_bad_sample,
+    snakemake.input.get("raw"),
+    snakemake.params.reference_seed,
 )

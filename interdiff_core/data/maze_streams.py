@@ -112,7 +112,7 @@ def rest_episodes(maze: str, n: int, n_steps: int, seed, action_noise: float = 0
     frame). The expert's action noise is the stream's; `seed` is anything SeedSequence takes.
     A continuing stream never starts at rest nor stays at its goal; these episodes hold both,
     as every evaluation episode does."""
-    from interdiff_core.envs.episodes import eval_tasks, expert_policy, run_episode
+    from interdiff_core.envs.episodes import data_expert_policy, eval_tasks, run_episode
 
     if action_noise < 0:
         raise ValueError(f"action_noise must be >= 0, got {action_noise}")
@@ -123,12 +123,7 @@ def rest_episodes(maze: str, n: int, n_steps: int, seed, action_noise: float = 0
     tasks = eval_tasks(maze, n, int(rng.integers(2**31)), goal="random")
     env = pm.make_env(maze, max_episode_steps=n_steps + 1)
     for k, (start, goal) in enumerate(zip(tasks["start_xy"], tasks["goal_xy"], strict=True)):
-        expert = expert_policy(maze, rng)
-
-        def policy(t, xy, v, goal_xy, expert=expert):
-            a = expert(t, xy, v, goal_xy) + noise_rng.normal(0.0, action_noise, 2)
-            return np.clip(a, -1.0, 1.0)
-
+        policy = data_expert_policy(maze, rng, noise_rng, action_noise)
         rec = run_episode(env, policy, n_steps, start, goal)
         out[k] = np.concatenate([rec["xy"], rec["vel"]], axis=1)
     env.close()

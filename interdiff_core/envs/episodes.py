@@ -2,8 +2,8 @@
 `metrics/episodes.py`.
 
 A policy is a callable `policy_fn(t, xy, v, goal_xy) -> action [2]` (env xy frame; t is the
-env step, starting at 0). `expert_policy`, `plan_policy` and `random_policy` build the three
-the pipeline uses.
+env step, starting at 0). `expert_policy`, `data_expert_policy` (with the data's action noise),
+`plan_policy` and `random_policy` build the ones the pipeline uses.
 """
 
 from __future__ import annotations
@@ -33,6 +33,21 @@ def expert_policy(maze: str, rng: np.random.Generator, jitter: float | None = No
 
     def act(t, xy, v, goal_xy):
         return expert.act(xy, v, goal_xy)
+
+    return act
+
+
+def data_expert_policy(
+    maze: str, rng: np.random.Generator, noise_rng: np.random.Generator, action_noise: float
+) -> Policy:
+    """The data-generating expert of D4RL / Minari: jittered waypoints, then N(0, σ²) action
+    noise and a clip to [-1, 1] (σ = data.action_noise)."""
+    if action_noise < 0:
+        raise ValueError(f"action_noise must be >= 0, got {action_noise}")
+    expert = expert_policy(maze, rng)
+
+    def act(t, xy, v, goal_xy):
+        return np.clip(expert(t, xy, v, goal_xy) + noise_rng.normal(0.0, action_noise, 2), -1, 1)
 
     return act
 

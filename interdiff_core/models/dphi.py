@@ -34,11 +34,11 @@ class SegmentCostPredictor(nn.Module):
       spacing: the conditioning only moves keyframes where it predicts more cost.
     - pairwise: cost(i, j) = scale · exp(MLP(cond, i, j)), one free value per segment.
     - table: cost(i, j) = scale · exp(b_ij + MLP(cond)_ij): a two-hidden-layer MLP of the
-      conditioning, standardised by the training targets' statistics (`set_input_stats`: a
+      conditioning, standardised by the training targets' statistics (`init_from_targets`: a
       maze's constant occupancy and SDF become zeros, start and goal unit-scale), with one
-      output per segment over a learned per-segment baseline (each segment's log mean cost,
-      `init_table`). No structure imposed, so it needs targets on every segment of many
-      sequences (bench/RESULTS_maze.md: D_phi's forms on held-out training windows).
+      output per segment over a learned per-segment baseline (each segment's log mean cost).
+      No structure imposed, so it needs targets on every segment of many sequences
+      (bench/RESULTS_maze.md: D_phi's forms on held-out training windows).
     """
 
     def __init__(
@@ -93,17 +93,16 @@ class SegmentCostPredictor(nn.Module):
         )
 
     @torch.no_grad()
-    def set_input_stats(self, cond: torch.Tensor) -> None:
-        """table form: standardise the conditioning by these rows' mean and std (constant
-        features -> 0)."""
+    def init_from_targets(self, cond: torch.Tensor, seg: torch.Tensor, cost: torch.Tensor):
+        """table form (a no-op for the others), before training on targets cond [N, C], seg
+        [N, S, 2], cost [N, S]: standardise the conditioning by the targets' mean and std
+        (constant features -> 0) and start each segment's baseline at the log of its mean
+        target cost / scale (segments never drawn: the log of the overall mean)."""
+        if self.form != "table":
+            return
         std = cond.std(0)
         self.cond_mean.copy_(cond.mean(0))
         self.cond_std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
-
-    @torch.no_grad()
-    def init_table(self, seg: torch.Tensor, cost: torch.Tensor) -> None:
-        """table form: start each segment's baseline at the log of its mean target cost / scale
-        over the training targets (segments never drawn: the log of the overall mean)."""
         col = self.seg_index[seg[..., 0], seg[..., 1]].flatten()
         rel = (cost.flatten() / self.scale).clamp_min(FLOOR)
         total = torch.zeros_like(self.bias).index_add_(0, col, rel)

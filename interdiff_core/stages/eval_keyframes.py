@@ -1,11 +1,20 @@
 """eval_keyframes: the true cost of every source of keyframes on val and test, per level
 (`keyframe_costs_table`): DP over D_phi's costs, DP over the true cost (an upper bound: it uses
 the ground truth), the selector, uniform spacing and the best fixed schedule on train. Warns
-when DP(D_phi) does not beat uniform spacing."""
+when DP(D_phi) does not beat uniform spacing.
+
+Column `reference` says which sequences the true cost is measured on: `ground_truth` (the
+split's own: the clips, or on mazes the noise-free expert's plan for each evaluation episode)
+and, on mazes, `data_expert`: one run of the data-generating expert (with the data's action
+noise) for the same episodes. The keyframe sources read the same conditioning for both; the
+second asks whether they fit the kind of trajectory they were trained on (the noise-free
+expert moves faster and parks earlier than any training window)."""
 
 from __future__ import annotations
 
 import logging
+
+import pandas as pd
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_model
@@ -18,6 +27,7 @@ from interdiff_core.selection.keyframe_eval import (
     true_cost_matrix,
 )
 from interdiff_core.selection.masks import uniform_nested
+from interdiff_core.stages.prepare_data import data_expert_references
 
 log = logging.getLogger(__name__)
 
@@ -30,31 +40,45 @@ def eval_keyframes(
     out_csv,
     levels: list[int],
     on_bad_sample: str = "error",
+    raw_path=None,
+    reference_seed: int = 0,
 ) -> None:
+    """raw_path: the maze domain's prepare_data output, for the `data_expert` references (None:
+    ground truth only)."""
     dphi, _ = load_model(SegmentCostPredictor, dphi_path)
     selector = load_selector(selector_path)
     train = load_split(train_dir, on_bad_sample=on_bad_sample)
     fixed = best_fixed_nested(train.x, levels)
-    costs, selections = {}, {}
+    tables = []
     for split, shard_dir in split_dirs.items():
         data = load_split(shard_dir, on_bad_sample=on_bad_sample)
-        costs[split] = true_cost_matrix(data.x)
-        selections[split] = {
+        refs = {"ground_truth": data.x}
+        if raw_path is not None:
+            grid = data.occ.shape[-1]
+            refs["data_expert"] = data_expert_references(raw_path, split, grid, reference_seed)
+        shared = {
             "dp_dphi": dphi_nested(dphi, data.cond, levels),
-            "dp_true": dp_select_levels(costs[split], levels),
             "selector": select_nested(selector, data.cond, levels, data.T),
             "uniform": uniform_nested(len(data), data.T, levels),
             "best_fixed": fixed,
         }
-    table = keyframe_costs_table(costs, selections, levels)
+        for ref, x in refs.items():
+            costs = true_cost_matrix(x)
+            sel = {**shared, "dp_true": dp_select_levels(costs, levels)}
+            table = keyframe_costs_table({split: costs}, {split: sel}, levels)
+            tables.append(table.assign(reference=ref))
+    table = pd.concat(tables, ignore_index=True)
+    cols = ["split", "reference"]
+    table = table[cols + [c for c in table.columns if c not in cols]]
     log.info("true interpolation cost of the keyframes:\n%s", table.to_string(index=False))
     for row in table[table["dphi_loses_to_uniform"]].itertuples():
         log.warning(
-            "%s level %d (K=%d): DP(D_phi) keyframes cost %.4g, uniform spacing %.4g: "
-            "D_phi does not beat uniform keyframes",
+            "%s level %d (K=%d), %s references: DP(D_phi) keyframes cost %.4g, uniform "
+            "spacing %.4g: D_phi does not beat uniform keyframes",
             row.split,
             row.level,
             row.K,
+            row.reference,
             row.dp_dphi,
             row.uniform,
         )

@@ -23,10 +23,15 @@ from interdiff_core.data.maze_streams import (
     load_minari,
     rest_episodes,
 )
-from interdiff_core.data.maze_windows import cut_windows
-from interdiff_core.envs.episodes import eval_tasks, expert_policy, run_episode
+from interdiff_core.data.maze_windows import cut_windows, to_model
+from interdiff_core.envs.episodes import (
+    data_expert_policy,
+    eval_tasks,
+    expert_policy,
+    run_episode,
+)
 from interdiff_core.envs.pointmaze import make_env
-from interdiff_core.io import save_tensors
+from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
 
 log = logging.getLogger(__name__)
@@ -73,16 +78,44 @@ def train_windows(cfg: dict, maze: str, n: int, seed: int) -> np.ndarray:
     return np.concatenate([*windows, rest[:, ::stride]])
 
 
-def reference_plans(maze: str, tasks: dict, T: int, stride: int) -> np.ndarray:
-    """The noise-free expert from each task's start: [n, T, 4] states at the plan's times."""
+def reference_plans(
+    maze: str, tasks: dict, T: int, stride: int, action_noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
+    """The expert from each task's start: [n, T, 4] states at the plan's times. Noise-free by
+    default (the evaluation's reference plan); with action_noise > 0 the data-generating expert
+    (`data_expert_policy`, seeded by `seed`): one draw of what the training data hold for the
+    same task."""
     env = make_env(maze, max_episode_steps=(T - 1) * stride + 1)
+    noise_rng = np.random.default_rng([seed, 7])
     out = []
     for i, (start, goal) in enumerate(zip(tasks["start_xy"], tasks["goal_xy"])):
-        policy = expert_policy(maze, np.random.default_rng(i), jitter=0.0)
+        rng = np.random.default_rng(i) if action_noise == 0 else np.random.default_rng([seed, i])
+        if action_noise == 0:
+            policy = expert_policy(maze, rng, jitter=0.0)
+        else:
+            policy = data_expert_policy(maze, rng, noise_rng, action_noise)
         rec = run_episode(env, policy, (T - 1) * stride, start, goal)
         out.append(np.concatenate([rec["xy"], rec["vel"]], axis=1)[::stride])
     env.close()
     return np.stack(out).astype(np.float32)
+
+
+def data_expert_references(raw_path, split: str, grid: int, seed: int = 0) -> torch.Tensor:
+    """Model-frame states [N, T, 4]: for every evaluation episode of `split` in the raw file
+    (in its row order), one run of the data-generating expert (`data.action_noise`) from the
+    episode's start towards its goal over the plan's span. The split's own reference plans are
+    the noise-free expert; these hold the same tasks with the dynamics the models learn from."""
+    t, meta = load_tensors(raw_path)
+    T, stride = t[f"{split}.state"].shape[1], meta["stride"]
+    noise = meta["config"].get("action_noise", 0.5)
+    maze_id = t[f"{split}.maze_id"].numpy()
+    out = np.zeros((len(maze_id), T, 4), dtype=np.float32)
+    for m, maze in enumerate(meta["mazes"]):
+        rows = maze_id == m
+        tasks = {k: t[f"{split}.{k}"].numpy()[rows] for k in ("start_xy", "goal_xy")}
+        world = reference_plans(maze, tasks, T, stride, noise, seed=1000 * seed + m)
+        out[rows] = to_model(world, maze, grid)
+    return torch.from_numpy(out)
 
 
 def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:

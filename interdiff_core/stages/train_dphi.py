@@ -18,9 +18,7 @@ def train_dphi(targets_path, out_path, ckpt_dir, cfg: dict, seed: int, device="c
     scale = float(cost.mean())
     torch.manual_seed(seed)  # initial weights follow the training seed
     model = SegmentCostPredictor(cond.shape[1], meta_in["T"], scale=scale, **cfg["model"])
-    if model.form == "table":
-        model.set_input_stats(cond)
-        model.init_table(seg, cost)
+    model.init_from_targets(cond, seg, cost)
 
     def loss_fn(model, gen):
         b = torch.randint(len(cond), (cfg["batch_size"],), generator=gen)
