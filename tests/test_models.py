@@ -56,7 +56,7 @@ def test_place_frames_and_anchors_change_the_result():
     assert torch.equal(always, out) and torch.equal(never, x)
 
 
-@pytest.mark.parametrize("form", ["density", "pairwise"])
+@pytest.mark.parametrize("form", ["density", "pairwise", "table"])
 def test_dphi_cost_matrix_is_positive_with_free_adjacent_segments(form):
     m = SegmentCostPredictor(5, 7, d_model=16, scale=2.0, form=form)
     c = m.cost_matrix(torch.randn(2, 5))
@@ -75,7 +75,7 @@ def test_dphi_density_form_is_superadditive():
     c = m(torch.randn(1, 5), seg)[0]
     assert c[0] >= c[1] + c[2] and c[3] >= c[4] + c[5]
     with pytest.raises(ValueError, match="dphi.model.form"):
-        SegmentCostPredictor(5, 12, form="table")
+        SegmentCostPredictor(5, 12, form="banded")
 
 
 def test_phase2_sampling_noise_none_refines_the_interpolation_itself():
