@@ -84,6 +84,26 @@ def test_rest_episodes_start_at_rest_and_wait_at_their_goal():
     assert ms.rest_episodes("umaze", 0, 300, seed=0).shape == (0, 301, 4)
 
 
+def test_reference_plans_noise_free_and_data_expert():
+    """The eval's reference plan (noise-free expert) and the data expert's run of the same
+    tasks: both start at the task's start, the data expert is slower on average (clipped noise)
+    and seeded."""
+    from interdiff_core.envs.episodes import eval_tasks
+    from interdiff_core.stages.prepare_data import reference_plans
+
+    tasks = eval_tasks("umaze", 8, seed=3)
+    clean = reference_plans("umaze", tasks, 17, 4)
+    noisy = reference_plans("umaze", tasks, 17, 4, action_noise=0.5, seed=1)
+    assert clean.shape == noisy.shape == (8, 17, 4)
+    np.testing.assert_allclose(noisy[:, 0, :2], tasks["start_xy"], atol=1e-6)
+    np.testing.assert_allclose(clean[:, 0, :2], tasks["start_xy"], atol=1e-6)
+    assert np.array_equal(clean, reference_plans("umaze", tasks, 17, 4))
+    assert np.array_equal(noisy, reference_plans("umaze", tasks, 17, 4, action_noise=0.5, seed=1))
+    assert not np.array_equal(noisy, reference_plans("umaze", tasks, 17, 4, 0.5, seed=2))
+    path = lambda x: np.linalg.norm(np.diff(x[..., :2], axis=1), axis=-1).sum(1)  # noqa: E731
+    assert path(noisy).mean() < path(clean).mean()
+
+
 # ----------------------------------------------------------------------------- D4RL
 
 

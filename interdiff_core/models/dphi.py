@@ -62,9 +62,9 @@ class SegmentCostPredictor(nn.Module):
             n_components=n_components,
         )
         self.T, self.scale, self.form, self.n = T, scale, form, n_components
-        self.register_buffer("cond_mean", torch.zeros(cond_dim))
-        self.register_buffer("cond_std", torch.ones(cond_dim))
         if form == "table":
+            self.register_buffer("cond_mean", torch.zeros(cond_dim))
+            self.register_buffer("cond_std", torch.ones(cond_dim))
             ii, jj = torch.triu_indices(T, T, 2)
             index = torch.full((T, T), -1, dtype=torch.long)
             index[ii, jj] = torch.arange(len(ii))

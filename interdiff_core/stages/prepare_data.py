@@ -86,13 +86,15 @@ def reference_plans(
     (`data_expert_policy`, seeded by `seed`): one draw of what the training data hold for the
     same task."""
     env = make_env(maze, max_episode_steps=(T - 1) * stride + 1)
-    noise_rng = np.random.default_rng([seed, 7])
+    waypoint_seeds, noise_seed = np.random.SeedSequence(seed).spawn(2)
+    noise_rng = np.random.default_rng(noise_seed)
+    waypoint_seeds = waypoint_seeds.spawn(len(tasks["start_xy"]))
     out = []
     for i, (start, goal) in enumerate(zip(tasks["start_xy"], tasks["goal_xy"])):
-        rng = np.random.default_rng(i) if action_noise == 0 else np.random.default_rng([seed, i])
         if action_noise == 0:
-            policy = expert_policy(maze, rng, jitter=0.0)
+            policy = expert_policy(maze, np.random.default_rng(i), jitter=0.0)
         else:
+            rng = np.random.default_rng(waypoint_seeds[i])
             policy = data_expert_policy(maze, rng, noise_rng, action_noise)
         rec = run_episode(env, policy, (T - 1) * stride, start, goal)
         out.append(np.concatenate([rec["xy"], rec["vel"]], axis=1)[::stride])
