@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 import yaml
+from keyframe_shift import knn_nested  # bench/ is on the path when run as a script
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, save_tensors
@@ -45,11 +46,6 @@ def targets(costs, cond, budget: str, gen) -> dict:
         seg = sample_segments(n, T, s, gen)
     c = costs[:n].flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
     return {"cond": cond[:n], "seg": seg, "cost": c}
-
-
-def knn_nested(fit_costs, fit_keys, keys, levels, k):
-    nn = torch.cdist(keys, fit_keys).topk(k, largest=False).indices
-    return dp_select_levels(fit_costs[nn].mean(1), levels)
 
 
 def main() -> None:
