@@ -156,3 +156,15 @@ def test_paired_bootstrap_over_seeds_carries_the_spread_between_seeds():
     # pooling the 180 episodes as one sample would give an interval about 1.2 wide; resampling
     # the seeds gives about the spread of the seed means (0, 5, 10)
     assert hi - lo > 6.0 and lo < diff < hi
+
+
+def test_states_in_walls_counts_wall_cells_off_map_and_nan():
+    # RING: walls round the border and the middle cell (2, 2) of a 5 x 5 map
+    pos = np.array([[[1.5, 1.5], [2.5, 2.5], [2.0, 2.99], [1.99, 1.99]]])  # free, wall, wall, free
+    assert em.states_in_walls(pos, RING).tolist() == [0.5]
+    off = np.array([[[1.5, 1.5], [-0.1, 1.5], [np.nan, 1.5], [1.5, 5.0]]])
+    assert em.states_in_walls(off, np.zeros((5, 5), bool)).tolist() == [0.75]
+    walls = np.stack([RING, np.zeros_like(RING)])
+    assert em.states_in_walls(np.repeat(pos, 2, 0), walls).tolist() == [0.5, 0.0]
+    with pytest.raises(ValueError, match="walls"):
+        em.states_in_walls(pos, np.stack([RING] * 2))

@@ -32,7 +32,7 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     res = finished / "results" / "micro" / "base" / "seed0"
     table = pd.read_csv(res / "eval" / "metrics.csv")
     assert set(table.method) == METHODS | {"reference"} and set(table.split) == {"val", "test"}
-    assert table[["wall_crossing", "mse", "smoothness_ratio"]].notna().all().all()
+    assert table[["wall_crossing", "states_in_wall", "mse", "smoothness_ratio"]].notna().all().all()
     executed = pd.read_csv(res / "eval" / "episodes.csv")
     assert set(executed.method) == METHODS | {"expert", "tracked_reference", "random"}
     assert set(executed.split) == {"val", "test"} and (executed.episodes == 4).all()

@@ -153,6 +153,27 @@ def wall_crossings(pos_grid, walls, radius: float = 0.1) -> np.ndarray:
     return (segment_wall_distance(pos_grid, walls) < radius).any(axis=1)
 
 
+def states_in_walls(pos_grid, walls) -> np.ndarray:
+    """Share of each plan's states whose centre lies inside a wall cell (or off the map, or
+    NaN): how deep a plan goes into walls, where `wall_crossings` only says that it touches one.
+    pos_grid [N, T, 2] (grid frame, cell (r, c) spans [r, r + 1) x [c, c + 1)), walls [H, W] or
+    [N, H, W] -> [N] in [0, 1]."""
+    pos = np.asarray(pos_grid, dtype=np.float64)
+    if pos.ndim != 3 or pos.shape[-1] != 2:
+        raise ValueError(f"pos_grid must be [N, T, 2], got {pos.shape}")
+    w = np.asarray(walls).astype(bool)
+    if w.ndim == 2:
+        w = np.broadcast_to(w, (pos.shape[0], *w.shape))
+    if w.ndim != 3 or w.shape[0] != pos.shape[0]:
+        raise ValueError(f"walls must be [H, W] or [N, H, W], N = {pos.shape[0]}; got {w.shape}")
+    h, wd = w.shape[1:]
+    inside = ((pos >= 0) & (pos < np.array([h, wd]))).all(-1)  # False for NaN
+    cell = np.where(inside[..., None], np.floor(np.where(inside[..., None], pos, 0)), 0)
+    r, c = cell[..., 0].astype(np.int64), cell[..., 1].astype(np.int64)
+    hit = w[np.arange(pos.shape[0])[:, None], r, c] | ~inside
+    return hit.mean(axis=1)
+
+
 def smoothness_ratio(plan, gt) -> np.ndarray:
     """Mean squared second difference of the plan / that of the ground truth, per sample.
 

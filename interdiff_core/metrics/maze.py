@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from interdiff_core.metrics.episodes import smoothness_ratio, wall_crossings
+from interdiff_core.metrics.episodes import smoothness_ratio, states_in_walls, wall_crossings
 
 BALL_RADIUS = 0.1  # cells: PointMaze's ball
 
@@ -21,8 +21,8 @@ def path_mse(plan: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 def summarize(plan: np.ndarray, ref: np.ndarray, occ: np.ndarray) -> dict[str, float]:
     """Dataset means: share of plans crossing a wall between consecutive states (ball radius
-    0.1 cell), squared distance to the reference plan, second-difference energy relative to the
-    reference's."""
+    0.1 cell), share of plan states inside a wall cell, squared distance to the reference plan,
+    second-difference energy relative to the reference's."""
     plan, ref, occ = np.asarray(plan), np.asarray(ref), np.asarray(occ)
     grid = occ.shape[-1]
     crossings = np.array(
@@ -30,6 +30,7 @@ def summarize(plan: np.ndarray, ref: np.ndarray, occ: np.ndarray) -> dict[str, f
     )
     return {
         "wall_crossing": float(crossings.mean()),
+        "states_in_wall": float(states_in_walls(plan[..., :2] * grid, occ > 0.5).mean()),
         "mse": float(path_mse(plan, ref).mean()),
         "smoothness_ratio": float(smoothness_ratio(plan[..., :2], ref[..., :2]).mean()),
     }

@@ -1,7 +1,8 @@
 """metrics: one table, a row per split, method and step count, from the samples on disk.
 
 Maze plans are scored as plans here (distance to the expert's reference plan, the share of plans
-that cross a wall anywhere between consecutive states, smoothness relative to the reference);
+that cross a wall anywhere between consecutive states, the share of states inside a wall,
+smoothness relative to the reference);
 how they do when executed is `episode_metrics`.
 
 The metrics table holds only what the same config and seed reproduce exactly (it is compared
@@ -23,6 +24,7 @@ METRIC_COLUMNS = [
     "method",
     "steps",
     "wall_crossing",
+    "states_in_wall",
     "mse",
     "smoothness_ratio",
     "nfe",
