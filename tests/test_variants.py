@@ -102,3 +102,29 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
     finally:
         (finished / "micro.yaml").write_text(original)
     assert planned_jobs(snakemake(finished, "-n")) == set()
+
+
+def test_a_variant_is_paired_with_base_episode_by_episode_and_only_on_the_same_episodes():
+    import numpy as np
+
+    from interdiff_core.stages.summarize_runs import against_base
+
+    def run(two_phase, teacher, expert, chosen=(4, 2)):
+        keys = {f"two_phase@{chosen[0]}": two_phase, f"teacher@{chosen[1]}": teacher}
+        values = {("u", k): {"score_d4rl": np.asarray(v, float)} for k, v in keys.items()}
+        values[("u", "expert")] = {"score_d4rl": np.asarray(expert, float)}
+        return {"val": values}, {"two_phase": chosen[0], "teacher": chosen[1]}
+
+    expert = [100.0, 110.0, 120.0]
+    variant = [
+        run([90, 100, 110], [120, 120, 120], expert, (8, 1)),
+        run([80, 80, 80], [1, 2, 3], expert),
+    ]
+    base = [run([80, 90, 100], [120, 121, 119], expert), run([70, 70, 70], [1, 2, 3], expert)]
+    rows = {r["a"]: r for r in against_base("v", "val", "u", variant, base, 200, 0)}
+    assert rows["two_phase@val"]["b"] == "base:two_phase@val"
+    assert rows["two_phase@val"]["diff"] == 10.0 and rows["two_phase@val"]["seeds_above_zero"] == 2
+    assert rows["two_phase@val"]["ci_lo"] == rows["two_phase@val"]["ci_hi"] == 10.0
+    assert rows["teacher@val"]["diff"] == 0.0 and rows["teacher@val"]["seeds_above_zero"] == 0
+    other = [run([80, 90, 100], [1, 2, 3], [100.0, 110.0, 121.0]), base[1]]  # other episodes
+    assert list(against_base("v", "val", "u", variant, other, 200, 0)) == []

@@ -7,13 +7,16 @@ references; the table then averages each row over the run's seeds. The paired ta
 each run's comparisons (`episode_metrics.comparisons`: two-phase against the val-chosen teacher,
 against interpolation only, against each other keyframe source) per split, with the val-chosen
 settings named by role (`two_phase@val` may be 1 step in one seed and 4 in another), and
-gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes).
+gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes);
+each variant's val-chosen two-phase and teacher are also paired with base's on the same episodes
+(`b` = `base:two_phase@val`), so a variant's gain carries its interval too.
 """
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from interdiff_core.io import atomic_path
@@ -100,17 +103,48 @@ def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int
         )  # fmt: skip
 
 
+def against_base(variant: str, split: str, maze: str, per_seed: list, base: list, n_boot, seed):
+    """The variant's val-chosen two-phase and teacher minus base's, episode by episode, seed by
+    seed (b named `base:<role>`): what the variant's change is worth, with the same two-stage
+    interval. Only where both executed the same episodes (the expert's per-episode scores agree:
+    a variant that changes the data is not paired)."""
+    for role in ("two_phase", "teacher"):
+        diffs = []
+        for (values, chosen), (base_values, base_chosen) in zip(per_seed, base, strict=True):
+            ours, theirs = values[split], base_values[split]
+            expert = [v.get((maze, "expert"), {}).get("score_d4rl") for v in (ours, theirs)]
+            if any(e is None for e in expert) or not np.array_equal(*expert):
+                return
+            a = ours[(maze, f"{role}@{chosen[role]}")]["score_d4rl"]
+            diffs.append(a - theirs[(maze, f"{role}@{base_chosen[role]}")]["score_d4rl"])
+        diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
+        seed_means = [float(d.mean()) for d in diffs]
+        yield dict(
+            variant=variant, split=split, maze=maze, a=f"{role}@val", b=f"base:{role}@val",
+            seeds=len(diffs), diff=diff, se_seeds=mean_se(seed_means)[1], ci_lo=lo, ci_hi=hi,
+            seeds_above_zero=sum(m > 0 for m in seed_means),
+        )  # fmt: skip
+
+
 def paired_across_seeds(
     runs: dict[tuple[str, int], dict], n_boot: int, seed: int, out_csv
 ) -> pd.DataFrame:
     """runs: (variant, seed) -> {"table": episodes.csv, "val": ..., "test": episode tensors}.
-    One row per variant, split, maze and comparison present in every seed of the variant."""
+    One row per variant, split, maze and comparison present in every seed of the variant, and
+    each other variant against base where both ran the same seeds."""
     rows = []
-    for variant in sorted({v for v, _ in runs}):
-        per_seed = [run_episodes(runs[(v, s)]) for v, s in sorted(runs) if v == variant]
+    episodes = {key: run_episodes(files) for key, files in sorted(runs.items())}
+    seeds = {v: [s for vv, s in sorted(runs) if vv == v] for v, _ in runs}
+    for variant in sorted(seeds):
+        per_seed = [episodes[(variant, s)] for s in seeds[variant]]
+        base = [episodes[("base", s)] for s in seeds[variant]] if (
+            variant != "base" and seeds[variant] == seeds.get("base")
+        ) else None  # fmt: skip
         for split in ("val", "test"):
             for maze in sorted({mz for values, _ in per_seed for mz, _ in values[split]}):
                 rows += paired_rows(variant, split, maze, per_seed, n_boot, seed)
+                if base is not None:
+                    rows += against_base(variant, split, maze, per_seed, base, n_boot, seed)
     table = pd.DataFrame(rows)
     log.info("paired over seeds:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
