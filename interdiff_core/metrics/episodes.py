@@ -99,6 +99,20 @@ def _segment_box_distance(a: np.ndarray, b: np.ndarray, lo: np.ndarray) -> np.nd
 _WINDOW = np.stack(np.meshgrid(np.arange(5), np.arange(5), indexing="ij"), -1).reshape(-1, 2)
 
 
+def _positions_and_walls(pos_grid, walls, min_states: int) -> tuple[np.ndarray, np.ndarray]:
+    """pos_grid as float [N, T, 2] (T >= min_states) and walls as bool [N, H, W] (one map
+    [H, W] is shared by every plan), or a ValueError naming what is wrong."""
+    pos = np.asarray(pos_grid, dtype=np.float64)
+    if pos.ndim != 3 or pos.shape[-1] != 2 or pos.shape[1] < min_states:
+        raise ValueError(f"pos_grid must be [N, T, 2] with T >= {min_states}, got {pos.shape}")
+    w = np.asarray(walls).astype(bool)
+    if w.ndim == 2:
+        w = np.broadcast_to(w, (pos.shape[0], *w.shape))
+    if w.ndim != 3 or w.shape[0] != pos.shape[0]:
+        raise ValueError(f"walls must be [H, W] or [N, H, W], N = {pos.shape[0]}; got {w.shape}")
+    return pos, w
+
+
 def segment_wall_distance(pos_grid, walls, chunk: int = 8192) -> np.ndarray:
     """Exact distance from each segment between consecutive states to the nearest wall cell,
     capped at 1 cell.
@@ -109,14 +123,7 @@ def segment_wall_distance(pos_grid, walls, chunk: int = 8192) -> np.ndarray:
     floor(min) - 1 .. floor(max) + 1 of the segment's ends, so a segment spanning at most two
     cells is checked against the 5 x 5 cells around it; longer ones against every wall.
     """
-    pos = np.asarray(pos_grid, dtype=np.float64)
-    if pos.ndim != 3 or pos.shape[-1] != 2 or pos.shape[1] < 2:
-        raise ValueError(f"pos_grid must be [N, T, 2] with T >= 2, got {pos.shape}")
-    w = np.asarray(walls).astype(bool)
-    if w.ndim == 2:
-        w = np.broadcast_to(w, (pos.shape[0], *w.shape))
-    if w.ndim != 3 or w.shape[0] != pos.shape[0]:
-        raise ValueError(f"walls must be [H, W] or [N, H, W], N = {pos.shape[0]}; got {w.shape}")
+    pos, w = _positions_and_walls(pos_grid, walls, min_states=2)
     n, t = pos.shape[:2]
     h, wd = w.shape[1:]
     # One ring of wall outside the map, so leaving the grid is within reach of a wall.
@@ -158,19 +165,10 @@ def states_in_walls(pos_grid, walls) -> np.ndarray:
     NaN): how deep a plan goes into walls, where `wall_crossings` only says that it touches one.
     pos_grid [N, T, 2] (grid frame, cell (r, c) spans [r, r + 1) x [c, c + 1)), walls [H, W] or
     [N, H, W] -> [N] in [0, 1]."""
-    pos = np.asarray(pos_grid, dtype=np.float64)
-    if pos.ndim != 3 or pos.shape[-1] != 2:
-        raise ValueError(f"pos_grid must be [N, T, 2], got {pos.shape}")
-    w = np.asarray(walls).astype(bool)
-    if w.ndim == 2:
-        w = np.broadcast_to(w, (pos.shape[0], *w.shape))
-    if w.ndim != 3 or w.shape[0] != pos.shape[0]:
-        raise ValueError(f"walls must be [H, W] or [N, H, W], N = {pos.shape[0]}; got {w.shape}")
-    h, wd = w.shape[1:]
-    inside = ((pos >= 0) & (pos < np.array([h, wd]))).all(-1)  # False for NaN
-    cell = np.where(inside[..., None], np.floor(np.where(inside[..., None], pos, 0)), 0)
-    r, c = cell[..., 0].astype(np.int64), cell[..., 1].astype(np.int64)
-    hit = w[np.arange(pos.shape[0])[:, None], r, c] | ~inside
+    pos, w = _positions_and_walls(pos_grid, walls, min_states=1)
+    inside = ((pos >= 0) & (pos < np.array(w.shape[1:]))).all(-1)  # False for NaN
+    cell = np.floor(np.where(inside[..., None], pos, 0)).astype(np.int64)
+    hit = w[np.arange(pos.shape[0])[:, None], cell[..., 0], cell[..., 1]] | ~inside
     return hit.mean(axis=1)
 
 
