@@ -145,3 +145,12 @@ def test_teacher_bridge_cost_closed_form_for_an_identity_teacher():
     x_hat_true = tau[None, :, None, None] * x[:, None] + (1 - tau[None, :, None, None]) * eps
     got = teacher_bridge_level_costs(lambda z, t: z, x, seg, eps, x_hat_true, tau)
     torch.testing.assert_close(got, tau**2 * oracle_costs(x, seg)[..., None])
+
+
+def test_oracle_costs_in_chunks_equal_one_pass():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(5, 9, 2, generator=gen)
+    seg = all_segments(5, 9)
+    whole = oracle_costs(x, seg)
+    torch.testing.assert_close(oracle_costs(x, seg, max_elements=1), whole, rtol=0, atol=0)
+    torch.testing.assert_close(oracle_costs(x, seg, max_elements=3 * seg.shape[1] * 18), whole)

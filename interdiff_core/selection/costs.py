@@ -60,10 +60,18 @@ def bridge(x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
     return torch.where(inside, line, x[:, None])
 
 
-def oracle_costs(x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-    """[B, S]: Σ over interior frames of the squared interpolation error."""
-    err = ((bridge(x, seg) - x[:, None]) ** 2).sum(-1)
-    return (err * interior_mask(seg, x.shape[1])).sum(-1)
+def oracle_costs(x: torch.Tensor, seg: torch.Tensor, max_elements: int = 2**25) -> torch.Tensor:
+    """[B, S]: Σ over interior frames of the squared interpolation error. The bridges are
+    [B, S, T, D]; they are built a few samples at a time, at most `max_elements` each (every
+    segment of a T = 128 window is 8128 bridges: 1000 windows at once would take 17 GB)."""
+    B, S = seg.shape[:2]
+    chunk = max(1, max_elements // max(1, S * x[0].numel()))
+    out = []
+    for b in range(0, B, chunk):
+        xb, sb = x[b : b + chunk], seg[b : b + chunk]
+        err = ((bridge(xb, sb) - xb[:, None]) ** 2).sum(-1)
+        out.append((err * interior_mask(sb, x.shape[1])).sum(-1))
+    return torch.cat(out) if out else x.new_zeros(0, S)
 
 
 def oracle_cost_matrix(x: torch.Tensor) -> torch.Tensor:
