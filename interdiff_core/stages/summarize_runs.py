@@ -82,6 +82,16 @@ def run_episodes(files: dict) -> tuple[dict, dict]:
     return values, dict(zip(picked.method, picked.steps))
 
 
+def pooled_row(diffs: list, n_boot: int, seed: int, **keys) -> dict:
+    """One paired_seeds row: per-seed arrays of per-episode differences pooled over seeds."""
+    diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
+    seed_means = [float(d.mean()) for d in diffs]
+    return dict(
+        keys, seeds=len(diffs), diff=diff, se_seeds=mean_se(seed_means)[1], ci_lo=lo, ci_hi=hi,
+        seeds_above_zero=sum(m > 0 for m in seed_means),
+    )  # fmt: skip
+
+
 def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int, seed: int):
     """The rows of one variant, split and maze: every comparison present in every seed."""
     pairs = [
@@ -94,13 +104,8 @@ def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int
             - values[split][(maze, p[name][1])]["score_d4rl"]
             for (values, _), p in zip(per_seed, pairs)
         ]
-        diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
-        seed_means = [float(d.mean()) for d in diffs]
-        yield dict(
-            variant=variant, split=split, maze=maze, a=name[0], b=name[1], seeds=len(diffs),
-            diff=diff, se_seeds=mean_se(seed_means)[1], ci_lo=lo, ci_hi=hi,
-            seeds_above_zero=sum(m > 0 for m in seed_means),
-        )  # fmt: skip
+        yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze, a=name[0],
+                         b=name[1])  # fmt: skip
 
 
 def against_base(variant: str, split: str, maze: str, per_seed: list, base: list, n_boot, seed):
@@ -108,22 +113,21 @@ def against_base(variant: str, split: str, maze: str, per_seed: list, base: list
     seed (b named `base:<role>`): what the variant's change is worth, with the same two-stage
     interval. Only where both executed the same episodes (the expert's per-episode scores agree:
     a variant that changes the data is not paired)."""
+    pairs = [
+        (ours[split], theirs[split]) for (ours, _), (theirs, _) in zip(per_seed, base, strict=True)
+    ]
+    for ours, theirs in pairs:
+        expert = [v.get((maze, "expert"), {}).get("score_d4rl") for v in (ours, theirs)]
+        if any(e is None for e in expert) or not np.array_equal(*expert):
+            return
     for role in ("two_phase", "teacher"):
-        diffs = []
-        for (values, chosen), (base_values, base_chosen) in zip(per_seed, base, strict=True):
-            ours, theirs = values[split], base_values[split]
-            expert = [v.get((maze, "expert"), {}).get("score_d4rl") for v in (ours, theirs)]
-            if any(e is None for e in expert) or not np.array_equal(*expert):
-                return
-            a = ours[(maze, f"{role}@{chosen[role]}")]["score_d4rl"]
-            diffs.append(a - theirs[(maze, f"{role}@{base_chosen[role]}")]["score_d4rl"])
-        diff, lo, hi = paired_bootstrap(diffs, n_boot, seed)
-        seed_means = [float(d.mean()) for d in diffs]
-        yield dict(
-            variant=variant, split=split, maze=maze, a=f"{role}@val", b=f"base:{role}@val",
-            seeds=len(diffs), diff=diff, se_seeds=mean_se(seed_means)[1], ci_lo=lo, ci_hi=hi,
-            seeds_above_zero=sum(m > 0 for m in seed_means),
-        )  # fmt: skip
+        diffs = [
+            ours[(maze, f"{role}@{chosen[role]}")]["score_d4rl"]
+            - theirs[(maze, f"{role}@{base_chosen[role]}")]["score_d4rl"]
+            for (ours, theirs), (_, chosen), (_, base_chosen) in zip(pairs, per_seed, base)
+        ]
+        yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze,
+                         a=f"{role}@val", b=f"base:{role}@val")  # fmt: skip
 
 
 def paired_across_seeds(
