@@ -154,3 +154,21 @@ def test_targets_on_every_segment_train_the_table_form(tmp_path):
     train_dphi(tmp_path / "t.safetensors", out, tmp_path / "ck", train_cfg, 0)
     model, _ = load_model(SegmentCostPredictor, out)
     assert model.form == "table" and torch.isfinite(model.cost_matrix(cond[:2])[:, 0, 2:]).all()
+
+
+def test_reference_conditioning_is_a_training_windows_own(tmp_path):
+    """Built from a window's own states it equals the window's stored conditioning (its goal is
+    its last position); from other states it changes only start and goal."""
+    from conftest import write_maze_shards
+
+    from interdiff_core.data.splits import load_split
+    from interdiff_core.stages.eval_keyframes import reference_conditioning
+
+    write_maze_shards(tmp_path / "s", n=6, T=5)
+    data = load_split(tmp_path / "s")
+    torch.testing.assert_close(reference_conditioning(data, data.x), data.cond)
+    other = data.x.flip(1)
+    cond = reference_conditioning(data, other)
+    torch.testing.assert_close(cond[:, :-6], data.cond[:, :-6])  # occupancy and SDF kept
+    torch.testing.assert_close(cond[:, -6:-2], other[:, 0])
+    torch.testing.assert_close(cond[:, -2:], other[:, -1, :2])

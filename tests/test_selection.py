@@ -331,3 +331,22 @@ def test_level_logits_apart_skips_neighbours_until_nothing_else_is_left() -> Non
     full = nested_from_level_logits(torch.randn(3, 2, T), [5, 9], apart=2)
     _check_nested(full, T, [5, 9])
     assert full[1].tolist() == [list(range(T))] * 3
+
+
+def test_selector_fixed_schedule_is_counted_and_warned(caplog) -> None:
+    import pandas as pd
+
+    from interdiff_core.stages.train_selector import distinct_schedules, warn_if_fixed
+
+    same = torch.tensor([[0, 3, 7]] * 4)
+    varied = torch.tensor([[0, 3, 7], [0, 2, 7], [0, 3, 7], [0, 5, 7]])
+    assert distinct_schedules(same) == 1 and distinct_schedules(varied) == 3
+    rows = [
+        {"level": lvl, "K": 3, "method": m, "distinct_schedules": n}
+        for lvl, (sel, lab) in enumerate([(1, 3), (2, 3), (1, 1)])
+        for m, n in (("selector", sel), ("dp_labels", lab))
+    ]
+    with caplog.at_level("WARNING"):
+        warn_if_fixed(pd.DataFrame(rows))
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and warned[0].startswith("level 0 (K=3)")  # not where labels agree

@@ -61,6 +61,7 @@ def test_whole_video_dag_runs(tmp_path):
     assert table[["latent_mse", "latent_l1", "psnr", "ssim"]].notna().all().all()
     keyframes = pd.read_csv(res / "eval" / "keyframes.csv")
     assert set(keyframes.reference) == {"ground_truth"}  # clips have no data expert
+    assert set(keyframes.conditioning) == {"task"}
     _, meta = load_tensors(res / "samples" / "test.safetensors")
     assert meta["interpolator"] == "flow"  # phase2.interpolator: flow, in training and sampling
     teacher, _ = load_teacher(res / "models" / "teacher.safetensors")

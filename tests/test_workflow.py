@@ -46,10 +46,16 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert (paired.ci_lo <= paired["diff"]).all() and (paired["diff"] <= paired.ci_hi).all()
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
     selector = pd.read_csv(res / "eval" / "selector.csv")
-    assert set(selector.method) == {"selector", "uniform", "best_fixed"}
+    assert set(selector.method) == {"selector", "uniform", "best_fixed", "dp_labels"}
+    assert (selector[selector.method == "best_fixed"].distinct_schedules == 1).all()
     keyframes = pd.read_csv(res / "eval" / "keyframes.csv")
-    refs = {(s, r) for s in ("val", "test") for r in ("ground_truth", "data_expert")}
-    assert set(zip(keyframes.split, keyframes.reference)) == refs
+    refs = {
+        (s, r, c)
+        for s in ("val", "test")
+        for r in ("ground_truth", "data_expert")
+        for c in ("task", "reference")
+    }
+    assert set(zip(keyframes.split, keyframes.reference, keyframes.conditioning)) == refs
     assert (keyframes.dp_true <= keyframes.uniform + 1e-9).all()  # the truth's own DP is a bound
     for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000

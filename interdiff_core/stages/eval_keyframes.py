@@ -6,15 +6,23 @@ when DP(D_phi) does not beat uniform spacing.
 Column `reference` says which sequences the true cost is measured on: `ground_truth` (the
 split's own: the clips, or on mazes the noise-free expert's plan for each evaluation episode)
 and, on mazes, `data_expert`: one run of the data-generating expert (with the data's action
-noise) for the same episodes. The keyframe sources read the same conditioning for both; the
-second asks whether they fit the kind of trajectory they were trained on (the noise-free
-expert moves faster and parks earlier than any training window)."""
+noise) for the same episodes: the kind of trajectory they were trained on (the noise-free
+expert moves faster and parks earlier than any training window).
+
+Column `conditioning` says what the keyframe sources read: `task` (the episode's start and goal,
+what the planner sees) and, on mazes, `reference`: the reference's own first state and last
+position as its goal, as every training window's goal is its last position. An episode whose
+reference does not reach the goal within the plan's span (a far start) gives the sources a goal
+its sequence never visits under `task`; `reference` asks whether they fit sequences of the
+distribution they were trained on, `task` what the planner gets."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pandas as pd
+import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import atomic_path, load_model
@@ -30,6 +38,13 @@ from interdiff_core.selection.masks import uniform_nested
 from interdiff_core.stages.prepare_data import data_expert_references
 
 log = logging.getLogger(__name__)
+
+
+def reference_conditioning(data, x: torch.Tensor) -> torch.Tensor:
+    """Maze conditioning built from sequences x [N, T, 4] as a training window's: their first
+    state, and their last position as the goal (the split's occupancy and SDF)."""
+    start_goal = torch.cat([x[:, 0], x[:, -1, :2]], dim=1)
+    return dataclasses.replace(data, start_goal=start_goal).cond
 
 
 def eval_keyframes(
@@ -56,29 +71,34 @@ def eval_keyframes(
         if raw_path is not None:
             grid = data.occ.shape[-1]
             refs["data_expert"] = data_expert_references(raw_path, split, grid, reference_seed)
-        shared = {
-            "dp_dphi": dphi_nested(dphi, data.cond, levels),
-            "selector": select_nested(selector, data.cond, levels, data.T),
-            "uniform": uniform_nested(len(data), data.T, levels),
-            "best_fixed": fixed,
-        }
+        fixed_sources = {"uniform": uniform_nested(len(data), data.T, levels), "best_fixed": fixed}
         for ref, x in refs.items():
             costs = true_cost_matrix(x)
-            sel = {**shared, "dp_true": dp_select_levels(costs, levels)}
-            table = keyframe_costs_table({split: costs}, {split: sel}, levels)
-            tables.append(table.assign(reference=ref))
+            conds = {"task": data.cond}
+            if data.domain == "maze2d":
+                conds["reference"] = reference_conditioning(data, x)
+            for name, cond in conds.items():
+                sel = {
+                    **fixed_sources,
+                    "dp_dphi": dphi_nested(dphi, cond, levels),
+                    "selector": select_nested(selector, cond, levels, data.T),
+                    "dp_true": dp_select_levels(costs, levels),
+                }
+                table = keyframe_costs_table({split: costs}, {split: sel}, levels)
+                tables.append(table.assign(reference=ref, conditioning=name))
     table = pd.concat(tables, ignore_index=True)
-    cols = ["split", "reference"]
+    cols = ["split", "reference", "conditioning"]
     table = table[cols + [c for c in table.columns if c not in cols]]
     log.info("true interpolation cost of the keyframes:\n%s", table.to_string(index=False))
     for row in table[table["dphi_loses_to_uniform"]].itertuples():
         log.warning(
-            "%s level %d (K=%d), %s references: DP(D_phi) keyframes cost %.4g, uniform "
-            "spacing %.4g: D_phi does not beat uniform keyframes",
+            "%s level %d (K=%d), %s references, %s conditioning: DP(D_phi) keyframes cost "
+            "%.4g, uniform spacing %.4g: D_phi does not beat uniform keyframes",
             row.split,
             row.level,
             row.K,
             row.reference,
+            row.conditioning,
             row.dp_dphi,
             row.uniform,
         )

@@ -1,6 +1,8 @@
 """train_selector: keyframe indices from conditioning alone, supervised by the DP labels;
 evaluated on the test split against the labels and two baselines (uniform spacing, and the
-single fixed schedule that best matches the training labels)."""
+single fixed schedule that best matches the training labels), with the number of distinct
+keyframe sets each gives (a selector that gives one set to every sample learned a fixed
+schedule: warned)."""
 
 from __future__ import annotations
 
@@ -39,6 +41,26 @@ def best_fixed_schedule(labels: torch.Tensor, T: int) -> torch.Tensor:
     counts[[0, T - 1]] = -1
     inner = counts.topk(labels.shape[1] - 2).indices
     return torch.cat([torch.tensor([0, T - 1]), inner]).sort().values
+
+
+def distinct_schedules(idx: torch.Tensor) -> int:
+    """How many different keyframe sets the rows of idx [N, K] hold."""
+    return len(torch.unique(idx, dim=0))
+
+
+def warn_if_fixed(table: pd.DataFrame) -> None:
+    """Warn for each level where the selector gives every test sample the same keyframes while
+    the DP labels it learns from differ between samples: it learned a fixed schedule."""
+    by = table.set_index(["level", "method"])["distinct_schedules"]
+    for level, K in table[["level", "K"]].drop_duplicates().itertuples(index=False):
+        if by[level, "selector"] == 1 < by[level, "dp_labels"]:
+            log.warning(
+                "level %d (K=%d): the selector gives all test samples one schedule, the DP labels "
+                "hold %d: it has learned a fixed schedule, not one that follows the conditioning",
+                level,
+                K,
+                by[level, "dp_labels"],
+            )
 
 
 def train_selector(
@@ -80,12 +102,15 @@ def train_selector(
     for s, k in enumerate(levels):
         label = labels[f"test.level{s}"]
         fixed = best_fixed_schedule(per_level[s], T).expand(len(test_data), -1)
-        for name, p in [("selector", pred[s]), ("uniform", uniform[s]), ("best_fixed", fixed)]:
+        methods = [("selector", pred[s]), ("uniform", uniform[s]), ("best_fixed", fixed)]
+        for name, p in [*methods, ("dp_labels", label)]:
             overlap, err = agreement(p, label, T)
             rows.append(
-                {"level": s, "K": k, "method": name, "overlap": overlap, "mean_index_error": err}
-            )
+                {"level": s, "K": k, "method": name, "overlap": overlap, "mean_index_error": err,
+                 "distinct_schedules": distinct_schedules(p)}
+            )  # fmt: skip
     table = pd.DataFrame(rows)
     log.info("selector vs DP labels on test:\n%s", table.to_string(index=False))
+    warn_if_fixed(table)
     with atomic_path(eval_csv) as tmp:
         table.to_csv(tmp, index=False)
