@@ -74,6 +74,7 @@ def eval_keyframes(
         fixed_sources = {"uniform": uniform_nested(len(data), data.T, levels), "best_fixed": fixed}
         for ref, x in refs.items():
             costs = true_cost_matrix(x)
+            truth = dp_select_levels(costs, levels)
             conds = {"task": data.cond}
             if data.domain == "maze2d":
                 conds["reference"] = reference_conditioning(data, x)
@@ -82,7 +83,7 @@ def eval_keyframes(
                     **fixed_sources,
                     "dp_dphi": dphi_nested(dphi, cond, levels),
                     "selector": select_nested(selector, cond, levels, data.T),
-                    "dp_true": dp_select_levels(costs, levels),
+                    "dp_true": truth,
                 }
                 table = keyframe_costs_table({split: costs}, {split: sel}, levels)
                 tables.append(table.assign(reference=ref, conditioning=name))

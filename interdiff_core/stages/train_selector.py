@@ -102,8 +102,8 @@ def train_selector(
     for s, k in enumerate(levels):
         label = labels[f"test.level{s}"]
         fixed = best_fixed_schedule(per_level[s], T).expand(len(test_data), -1)
-        methods = [("selector", pred[s]), ("uniform", uniform[s]), ("best_fixed", fixed)]
-        for name, p in [*methods, ("dp_labels", label)]:
+        sources = [("selector", pred[s]), ("uniform", uniform[s]), ("best_fixed", fixed)]
+        for name, p in sources + [("dp_labels", label)]:  # the labels: their own spread
             overlap, err = agreement(p, label, T)
             rows.append(
                 {"level": s, "K": k, "method": name, "overlap": overlap, "mean_index_error": err,
