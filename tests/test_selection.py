@@ -336,7 +336,8 @@ def test_level_logits_apart_skips_neighbours_until_nothing_else_is_left() -> Non
 def test_selector_fixed_schedule_is_counted_and_warned(caplog) -> None:
     import pandas as pd
 
-    from interdiff_core.stages.train_selector import distinct_schedules, warn_if_fixed
+    from interdiff_core.selection.masks import distinct_schedules
+    from interdiff_core.stages.train_selector import warn_if_fixed
 
     same = torch.tensor([[0, 3, 7]] * 4)
     varied = torch.tensor([[0, 3, 7], [0, 2, 7], [0, 3, 7], [0, 5, 7]])

@@ -15,6 +15,11 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 
+def distinct_schedules(idx: Tensor) -> int:
+    """How many different keyframe sets the rows of idx [N, K] hold."""
+    return len(torch.unique(idx, dim=0))
+
+
 def check_levels(levels: list[int], T: int) -> None:
     """Raise ValueError unless `levels` is a strictly increasing list of counts in [2, T]."""
     if len(levels) == 0:

@@ -12,6 +12,7 @@ from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.runtime import stage_meta
 from interdiff_core.selection.dp import dp_select_levels, nested_gaps
+from interdiff_core.selection.masks import distinct_schedules
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def dp_labels(
             "%s: %d samples; level-0 interior keyframes: %d distinct schedules, mean index %.1f",
             split,
             len(data),
-            len(torch.unique(out[f"{split}.level0"], dim=0)),
+            distinct_schedules(out[f"{split}.level0"]),
             interior.float().mean(),
         )
     save_tensors(out_path, out, stage_meta("dp_labels", cfg))

@@ -47,6 +47,14 @@ def reference_conditioning(data, x: torch.Tensor) -> torch.Tensor:
     return dataclasses.replace(data, start_goal=start_goal).cond
 
 
+def learned_sources(dphi, selector, cond: torch.Tensor, levels: list[int], T: int) -> dict:
+    """The keyframes of the sources that read the conditioning: DP(D_phi) and the selector."""
+    return {
+        "dp_dphi": dphi_nested(dphi, cond, levels),
+        "selector": select_nested(selector, cond, levels, T),
+    }
+
+
 def eval_keyframes(
     split_dirs: dict[str, str],
     train_dir,
@@ -72,19 +80,16 @@ def eval_keyframes(
             grid = data.occ.shape[-1]
             refs["data_expert"] = data_expert_references(raw_path, split, grid, reference_seed)
         fixed_sources = {"uniform": uniform_nested(len(data), data.T, levels), "best_fixed": fixed}
+        task = learned_sources(dphi, selector, data.cond, levels, data.T)
         for ref, x in refs.items():
             costs = true_cost_matrix(x)
             truth = dp_select_levels(costs, levels)
-            conds = {"task": data.cond}
+            conds = {"task": task}
             if data.domain == "maze2d":
-                conds["reference"] = reference_conditioning(data, x)
-            for name, cond in conds.items():
-                sel = {
-                    **fixed_sources,
-                    "dp_dphi": dphi_nested(dphi, cond, levels),
-                    "selector": select_nested(selector, cond, levels, data.T),
-                    "dp_true": truth,
-                }
+                cond = reference_conditioning(data, x)
+                conds["reference"] = learned_sources(dphi, selector, cond, levels, data.T)
+            for name, learned in conds.items():
+                sel = {**learned, **fixed_sources, "dp_true": truth}
                 table = keyframe_costs_table({split: costs}, {split: sel}, levels)
                 tables.append(table.assign(reference=ref, conditioning=name))
     table = pd.concat(tables, ignore_index=True)

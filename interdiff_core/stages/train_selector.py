@@ -21,7 +21,7 @@ from interdiff_core.models.selector import (
     selector_loss,
 )
 from interdiff_core.runtime import stage_meta
-from interdiff_core.selection.masks import indices_to_mask, uniform_nested
+from interdiff_core.selection.masks import distinct_schedules, indices_to_mask, uniform_nested
 from interdiff_core.train.loop import on_model_device, train
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ def best_fixed_schedule(labels: torch.Tensor, T: int) -> torch.Tensor:
     counts[[0, T - 1]] = -1
     inner = counts.topk(labels.shape[1] - 2).indices
     return torch.cat([torch.tensor([0, T - 1]), inner]).sort().values
-
-
-def distinct_schedules(idx: torch.Tensor) -> int:
-    """How many different keyframe sets the rows of idx [N, K] hold."""
-    return len(torch.unique(idx, dim=0))
 
 
 def warn_if_fixed(table: pd.DataFrame) -> None:
