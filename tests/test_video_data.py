@@ -133,6 +133,20 @@ def test_embedded_clips_are_seeded_and_described():
     assert all(np.abs(np.diff(clip.astype(int), axis=0)).sum() > 0 for clip in a)  # it moves
 
 
+def test_embedded_motion_scale_speeds_the_camera_up():
+    def frame_change(scale):  # the same draws (photo, motion, direction), faster camera
+        clips, texts, _ = embedded_clips(24, 8, 16, seed=5, motion_scale=scale, photo_side=8)
+        change = np.abs(np.diff(clips.astype(float), axis=1)).mean(axis=(1, 2, 3, 4))
+        camera = np.array(["camera" in t for t in texts])
+        return change[camera], texts
+
+    slow, texts_slow = frame_change(1.0)
+    fast, texts_fast = frame_change(3.0)
+    assert len(slow) >= 12 and fast.mean() > 1.5 * slow.mean()
+    # speed words are relative to the scale: the same draw keeps its word
+    assert texts_slow == texts_fast
+
+
 def test_prompt_embedding_is_deterministic_and_word_sensitive():
     e = embed_prompt("the camera pans left", 16, 8)
     assert e.shape == (8, 16) and np.array_equal(e, embed_prompt("The camera pans LEFT!", 16, 8))
@@ -260,6 +274,7 @@ def test_embedded_splits_share_no_photograph_or_sprite(tmp_path):
     from interdiff_core.stages.prepare_video import prepare_video
 
     video = {"source": "embedded", "frame_size": 8, "fps": 8, "files": [], "wan_dir": ""}
+    video.update(motion_scale=1.0, photo_side=4)
     cfg = {"horizon": 2, "n_train": 48, "n_val": 16, "n_test": 16, "video": video}
     prepare_video(cfg, 0, tmp_path / "raw.safetensors")
     _, meta = load_tensors(tmp_path / "raw.safetensors")
@@ -283,3 +298,16 @@ def test_split_by_source_keeps_each_source_whole():
             assert owner.setdefault(sources[i], split) == split, sources[i]
     with pytest.raises(ValueError, match="data.video.files: 40 clips from 7 sources"):
         split_by_source(sources, {"train": 0, "val": 30, "test": 5}, 1, "data.video.files")
+
+
+def test_embedded_clips_redraw_a_clip_with_a_blank_frame(monkeypatch):
+    from interdiff_core.data import video_sources
+
+    def min_frame_std(clips):
+        return clips.reshape(*clips.shape[:2], -1, 3).std(axis=2).min()
+
+    # this draw zooms into the black of the horse silhouette: frames 7-15 are blank
+    args = (32, 16, 32, 1, "val", 2.0, 8)
+    assert min_frame_std(embedded_clips(*args)[0]) >= video_sources.MIN_FRAME_STD
+    monkeypatch.setattr(video_sources, "MIN_FRAME_STD", 0.0)
+    assert min_frame_std(embedded_clips(*args)[0]) < 1.0

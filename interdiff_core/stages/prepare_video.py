@@ -21,7 +21,10 @@ def prepare_video(cfg: dict, seed: int, out_path) -> None:
     counts = {s: cfg[f"n_{s}"] for s in SPLITS}
     if video["source"] == "embedded":
         data = {
-            s: embedded_clips(counts[s], T, video["frame_size"], seed * 1000 + i, split=s)
+            s: embedded_clips(
+                counts[s], T, video["frame_size"], seed * 1000 + i, s,
+                video["motion_scale"], video["photo_side"],
+            )
             for i, s in enumerate(SPLITS)
         }
     elif video["source"] == "files":
