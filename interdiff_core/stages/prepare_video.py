@@ -22,8 +22,13 @@ def prepare_video(cfg: dict, seed: int, out_path) -> None:
     if video["source"] == "embedded":
         data = {
             s: embedded_clips(
-                counts[s], T, video["frame_size"], seed * 1000 + i, s,
-                video["motion_scale"], video["photo_side"],
+                counts[s],
+                T,
+                video["frame_size"],
+                seed * 1000 + i,
+                s,
+                video["motion_scale"],
+                video["photo_side"],
             )
             for i, s in enumerate(SPLITS)
         }
