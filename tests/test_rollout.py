@@ -213,3 +213,17 @@ def test_rollout_stage_writes_curves_and_strip(tmp_path):
     ):
         run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
                     {**cfg, "point_tau_ctx": 0.8}, {}, seed=0)  # fmt: skip
+    # the check at its own coarse step count and context level, on that count's grid
+    check_cfg = {**cfg, "shortcut_coarse_steps": 1, "shortcut_tau_ctx": 0.25}
+    with pytest.raises(ValueError, match="shortcut_coarse_steps = 1 has no signal level"):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out, check_cfg, {},
+                    seed=0)  # fmt: skip
+    check_cfg.update(shortcut_coarse_steps=4)
+    with pytest.raises(ValueError, match="shortcut_tau_ctx = 0.3 is not on the grid"):
+        run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out,
+                    {**check_cfg, "shortcut_tau_ctx": 0.3}, {}, seed=0)  # fmt: skip
+    run_rollout(tmp_path / "test", tmp_path / "t.safetensors", None, *out, check_cfg, {},
+                seed=0)  # fmt: skip
+    check = read_json(out[0])["shortcut_check"]
+    assert (check["coarse"], check["fine"], check["tau_ctx"]) == (4, 4, 0.25)
+    assert check["mean_coarse_vs_fine"] > 90  # the same step count from the same noise

@@ -2,8 +2,9 @@
 against the truth and against holding the last context frame, in latent and decoded space, with
 standard errors over clips and the paired difference to holding; the point rollout beside it
 (rollout.point_tau_ctx: each frame the teacher's E[frame | context], one call at its finest
-step size, a prediction rather than a sample); and the shortcut check (rollout.steps against
-rollout.shortcut_steps from the same noise, beside two fine rollouts from different noise)."""
+step size, a prediction rather than a sample); and the shortcut check (rollout.shortcut_coarse_
+steps, default rollout.steps, against rollout.shortcut_steps from the same noise, beside two fine
+rollouts from different noise)."""
 
 from __future__ import annotations
 
@@ -113,10 +114,17 @@ def run_rollout(
     teacher, _ = load_teacher(teacher_path)
     k_max = 2 ** (teacher.config["n_steps"] - 1)
     fine = cfg.get("shortcut_steps", 64)
-    for key, steps in (("steps", cfg["steps"]), ("shortcut_steps", fine)):
+    coarse = cfg.get("shortcut_coarse_steps") or cfg["steps"]
+    check_ctx = cfg.get("shortcut_tau_ctx") or cfg["tau_ctx"]
+    for key, steps in (
+        ("steps", cfg["steps"]), ("shortcut_steps", fine), ("shortcut_coarse_steps", coarse)
+    ):  # fmt: skip
         if steps > k_max:
             raise ValueError(f"rollout.{key} = {steps} exceeds the teacher's k_max {k_max}")
     check_tau_ctx(cfg["tau_ctx"], cfg["steps"])
+    grid = "rollout.shortcut_coarse_steps" if cfg.get("shortcut_coarse_steps") else "rollout.steps"
+    field = "rollout.shortcut_tau_ctx" if cfg.get("shortcut_tau_ctx") else "rollout.tau_ctx"
+    check_tau_ctx(check_ctx, coarse, field, grid)
     decode = None  # Wan-format latents come without a tokenizer: latent scores only
     if tokenizer_path is not None or tokenize_cfg.get("pretrained_path"):
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
@@ -141,14 +149,14 @@ def run_rollout(
     if m > 0:
         make_fn = teacher_window_fn(teacher, data.cond[:m])
         check = shortcut_check(
-            make_fn, x[:m], cfg["context"], cfg["window"], seed, cfg["tau_ctx"],
-            cfg["steps"], fine, decode,
+            make_fn, x[:m], cfg["context"], cfg["window"], seed, check_ctx, coarse, fine,
+            decode,
         )  # fmt: skip
         for k, v in check.items():
             log.info("shortcut check %s: %.2f dB", k, sum(v) / len(v))
     frames = list(range(cfg["context"], data.T))
     meta = stage_meta("rollout", cfg, n=n, frames=frames)
-    shortcut = {"clips": m, "coarse": cfg["steps"], "fine": fine, "curves": check}
+    shortcut = {"clips": m, "coarse": coarse, "fine": fine, "tau_ctx": check_ctx, "curves": check}
     shortcut.update({f"mean_{k}": sum(v) / len(v) for k, v in check.items()})
     out = {**meta, "curves": curves, **summary, "shortcut_check": shortcut}
     write_json(out_json, {**out, "val": val} if val else out)
