@@ -311,3 +311,6 @@ def test_embedded_clips_redraw_a_clip_with_a_blank_frame(monkeypatch):
     assert min_frame_std(embedded_clips(*args)[0]) >= video_sources.MIN_FRAME_STD
     monkeypatch.setattr(video_sources, "MIN_FRAME_STD", 0.0)
     assert min_frame_std(embedded_clips(*args)[0]) < 1.0
+    monkeypatch.setattr(video_sources, "MIN_FRAME_STD", 1e9)  # no clip passes: an error, no hang
+    with pytest.raises(ValueError, match="embedded val clips: .*data.video.photo_side"):
+        embedded_clips(2, 4, 8, 0, "val")

@@ -176,8 +176,15 @@ def embedded_clips(
     with a blank frame (a zoom into the black of the horse silhouette: every method is exact
     there and a PSNR of 80 dB outweighs the rest of the split) is drawn again."""
     rng = np.random.default_rng(seed)
-    drawn = []
+    drawn, tries = [], 0
     while len(drawn) < n:
+        if tries >= 20 * n + 20:
+            raise ValueError(
+                f"embedded {split} clips: {tries} draws gave {len(drawn)} of {n} clips without a "
+                f"blank frame (every frame's pixel std >= {MIN_FRAME_STD} grey levels); raise "
+                f"data.video.frame_size or lower data.video.photo_side ({photo_side})"
+            )
+        tries += 1
         clip = embedded_clip(rng, T, size, split, motion_scale, photo_side)
         if clip[0].reshape(T, -1, 3).std(axis=1).min() >= MIN_FRAME_STD:
             drawn.append(clip)
