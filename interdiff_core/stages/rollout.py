@@ -114,17 +114,15 @@ def run_rollout(
     teacher, _ = load_teacher(teacher_path)
     k_max = 2 ** (teacher.config["n_steps"] - 1)
     fine = cfg.get("shortcut_steps", 64)
-    coarse = cfg.get("shortcut_coarse_steps") or cfg["steps"]
-    check_ctx = cfg.get("shortcut_tau_ctx") or cfg["tau_ctx"]
-    for key, steps in (
-        ("steps", cfg["steps"]), ("shortcut_steps", fine), ("shortcut_coarse_steps", coarse)
-    ):  # fmt: skip
+    # the shortcut check's own coarse step count and context level, else the rollout's
+    coarse_key = "shortcut_coarse_steps" if cfg.get("shortcut_coarse_steps") else "steps"
+    ctx_key = "shortcut_tau_ctx" if cfg.get("shortcut_tau_ctx") else "tau_ctx"
+    coarse, check_ctx = cfg[coarse_key], cfg[ctx_key]
+    for key, steps in (("steps", cfg["steps"]), ("shortcut_steps", fine), (coarse_key, coarse)):
         if steps > k_max:
             raise ValueError(f"rollout.{key} = {steps} exceeds the teacher's k_max {k_max}")
     check_tau_ctx(cfg["tau_ctx"], cfg["steps"])
-    grid = "rollout.shortcut_coarse_steps" if cfg.get("shortcut_coarse_steps") else "rollout.steps"
-    field = "rollout.shortcut_tau_ctx" if cfg.get("shortcut_tau_ctx") else "rollout.tau_ctx"
-    check_tau_ctx(check_ctx, coarse, field, grid)
+    check_tau_ctx(check_ctx, coarse, f"rollout.{ctx_key}", f"rollout.{coarse_key}")
     decode = None  # Wan-format latents come without a tokenizer: latent scores only
     if tokenizer_path is not None or tokenize_cfg.get("pretrained_path"):
         tokenizer = load_tokenizer(tokenizer_path, tokenize_cfg)
