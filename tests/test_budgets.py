@@ -1,0 +1,46 @@
+"""The fair-teacher claim of the maze configs (config.yaml's header): the teacher trains on as
+many tokens (optimizer steps x batch x tokens per sample) as two-phase's models together
+(selector, phase-1, phase-2). Changing one stage's steps without the others fails here."""
+
+import pytest
+import yaml
+from conftest import REPO
+
+from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.variants import deep_merge
+
+
+def _config(*overlays: str) -> dict:
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    for name in overlays:
+        cfg = deep_merge(cfg, yaml.safe_load((REPO / name).read_text()))
+    return cfg
+
+
+def _tokens_per_sample(length: int) -> int:
+    """Frames plus the conditioning prefix, counted by the model the maze stages build."""
+    return SequenceTransformer(4, 8, d_model=8, n_layers=1, n_heads=1).n_tokens(length, 8)
+
+
+def training_tokens(cfg: dict) -> tuple[int, int]:
+    """(teacher, two-phase) training tokens of a maze config."""
+    T, K0 = cfg["data"]["horizon"], cfg["dp"]["levels"][0]
+
+    def stage(name: str, length: int) -> int:
+        return cfg[name]["steps"] * cfg[name]["batch_size"] * _tokens_per_sample(length)
+
+    two_phase = stage("selector", T) + stage("phase1", K0) + stage("phase2", T)
+    return stage("teacher", T), two_phase
+
+
+@pytest.mark.parametrize("overlays", [(), ("configs/pointmaze.yaml",)])
+def test_teacher_budget_matches_two_phase(overlays):
+    teacher, two_phase = training_tokens(_config(*overlays))
+    assert abs(two_phase - teacher) <= 0.05 * teacher, (overlays, teacher, two_phase)
+
+
+def test_budget_count_follows_the_config():
+    cfg = _config()
+    cfg["phase1"]["steps"] *= 2
+    teacher, two_phase = training_tokens(cfg)
+    assert two_phase > 1.05 * teacher
