@@ -1,6 +1,7 @@
 """The fair-teacher claim of the maze configs (config.yaml's header): the teacher trains on as
 many tokens (optimizer steps x batch x tokens per sample) as two-phase's models together
-(selector, phase-1, phase-2). Changing one stage's steps without the others fails here."""
+(selector, phase-1, phase-2). Moving one stage's steps by more than 5 % of the total without
+the others fails here."""
 
 import pytest
 import yaml
