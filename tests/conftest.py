@@ -25,6 +25,17 @@ WORKFLOW_FILES = [
 ]
 
 
+def layered_config(*overlays: str) -> dict:
+    """config.yaml with each overlay (a path under the repository) merged over it, as
+    `--configfile config.yaml <overlay> ...` merges them (nested sections key by key)."""
+    from interdiff_core.variants import deep_merge
+
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    for name in overlays:
+        cfg = deep_merge(cfg, yaml.safe_load((REPO / name).read_text()))
+    return cfg
+
+
 def copy_workflow(dest: Path, config: str = "micro_config.yaml") -> Path:
     """Copy the workflow and core into `dest`, so a test may edit code without touching the repo
     (PYTHONPATH points the jobs at the copied core); tests/`config` becomes micro.yaml."""

@@ -4,18 +4,9 @@ many tokens (optimizer steps x batch x tokens per sample) as two-phase's models 
 the others fails here."""
 
 import pytest
-import yaml
-from conftest import REPO
+from conftest import layered_config
 
 from interdiff_core.models.transformer import SequenceTransformer
-from interdiff_core.variants import deep_merge
-
-
-def _config(*overlays: str) -> dict:
-    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    for name in overlays:
-        cfg = deep_merge(cfg, yaml.safe_load((REPO / name).read_text()))
-    return cfg
 
 
 def _tokens_per_sample(length: int) -> int:
@@ -36,12 +27,12 @@ def training_tokens(cfg: dict) -> tuple[int, int]:
 
 @pytest.mark.parametrize("overlays", [(), ("configs/pointmaze.yaml",)])
 def test_teacher_budget_matches_two_phase(overlays):
-    teacher, two_phase = training_tokens(_config(*overlays))
+    teacher, two_phase = training_tokens(layered_config(*overlays))
     assert abs(two_phase - teacher) <= 0.05 * teacher, (overlays, teacher, two_phase)
 
 
 def test_budget_count_follows_the_config():
-    cfg = _config()
+    cfg = layered_config()
     cfg["phase1"]["steps"] *= 2
     teacher, two_phase = training_tokens(cfg)
     assert two_phase > 1.05 * teacher

@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, layered_config
 from snakemake.utils import validate
 
 from interdiff_core.config import ConfigError, check_config
@@ -10,10 +10,7 @@ from interdiff_core.config import ConfigError, check_config
 
 def _video_config(name="configs/video.yaml"):
     """config.yaml overlaid by a video config, as `--configfile` merges them."""
-    base = yaml.safe_load((REPO / "config.yaml").read_text())
-    for key, section in yaml.safe_load((REPO / name).read_text()).items():
-        base[key] = {**base.get(key, {}), **section} if isinstance(section, dict) else section
-    return base
+    return layered_config(name)
 
 
 @pytest.mark.parametrize(
