@@ -106,6 +106,12 @@ def check_teacher(cfg: dict) -> None:
 
 def check_maze(cfg: dict) -> None:
     data = cfg["data"]
+    if cfg["dphi"].get("windows") == "rest_episodes" and not data.get("rest_episodes", 0):
+        _fail(
+            "dphi.windows",
+            "'rest_episodes' trains D_phi on the training windows that are episodes from rest, "
+            "but data.rest_episodes is 0: raise it or set dphi.windows: all",
+        )
     if cfg["phase2"].get("interpolator", "linear") != "linear":
         _fail(
             "phase2.interpolator",
@@ -132,6 +138,8 @@ def check_maze(cfg: dict) -> None:
 
 def check_video(cfg: dict) -> None:
     video, tok = cfg["data"]["video"], cfg["tokenize"]
+    if cfg["dphi"].get("windows") == "rest_episodes":
+        _fail("dphi.windows", "'rest_episodes' is maze-only (clips have no goal); set it to 'all'")
     for key in ("text", "pretrained_path"):
         if key not in tok:
             _fail(f"tokenize.{key}", "is required when data.domain is video")

@@ -80,7 +80,8 @@ def init_input(name):
     return of
 
 
-def keyframe_references():
-    """Mazes: eval_keyframes also scores keyframes on the data expert's runs of the evaluation
-    episodes, made from the raw tasks. Clips: on the clips themselves only."""
+def maze_raw():
+    """Mazes: prepare_data's raw episodes, for what the shards do not hold (eval_keyframes: the
+    data expert's runs of the evaluation tasks; dphi_targets: the goals of the episodes from
+    rest). Clips: nothing."""
     return {"raw": f"{R}/data/raw.safetensors"} if DOMAIN == "maze2d" else {}

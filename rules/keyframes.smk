@@ -3,7 +3,7 @@
 
 rule eval_keyframes:
     input:
-        **keyframe_references(),
+        **maze_raw(),
         train=rules.tokenize.output.train,
         val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,

@@ -1,5 +1,6 @@
 rule dphi_targets:
     input:
+        **maze_raw(),
         cache=owned("teacher_precompute", "cache"),
         teacher=owned("train_teacher", "model"),
     output:

@@ -172,3 +172,46 @@ def test_reference_conditioning_is_a_training_windows_own(tmp_path):
     torch.testing.assert_close(cond[:, :-6], data.cond[:, :-6])  # occupancy and SDF kept
     torch.testing.assert_close(cond[:, -6:-2], other[:, 0])
     torch.testing.assert_close(cond[:, -2:], other[:, -1, :2])
+
+
+def test_rest_episode_windows_are_told_the_goal_they_were_driven_to(tmp_path):
+    """dphi.windows: rest_episodes: targets on the cached windows that are episodes from rest
+    alone, each conditioned on its episode's goal (prepare_data's train.goal_xy) in place of its
+    last position; the rest of the conditioning and the costs are the window's own."""
+    from interdiff_core.data.maze2d import grid_side
+    from interdiff_core.data.maze_windows import goal_to_model
+    from interdiff_core.io import load_tensors, save_tensors
+    from interdiff_core.stages.dphi_targets import dphi_targets
+
+    gen = torch.Generator().manual_seed(5)
+    G, T, N = grid_side(["umaze"]), 7, 10
+    from_rest = torch.arange(N) >= 6
+    goal_xy = torch.rand(N, 2, generator=gen) - 0.5
+    raw = {"train.from_rest": from_rest, "train.goal_xy": goal_xy,
+           "train.maze_id": torch.zeros(N, dtype=torch.long)}  # fmt: skip
+    save_tensors(tmp_path / "raw.safetensors", raw, {"mazes": ["umaze"]})
+    index = torch.tensor([0, 2, 3, 6, 7, 9])
+    x = torch.rand(len(index), T, 4, generator=gen)
+    cond = torch.rand(len(index), 2 * G * G + 6, generator=gen)
+    save_tensors(tmp_path / "cache.safetensors", {"index": index, "x": x, "cond": cond})
+    cfg = {"kind": "oracle", "segments_per_sample": 0, "windows": "rest_episodes"}
+    args = (tmp_path / "cache.safetensors", None, tmp_path / "t.safetensors", cfg, 0, [3])
+    dphi_targets(*args, tmp_path / "raw.safetensors")
+    t, _ = load_tensors(tmp_path / "t.safetensors")
+    assert t["cond"].shape == (3, cond.shape[1])
+    torch.testing.assert_close(t["cond"][:, :-2], cond[3:, :-2])
+    want = torch.from_numpy(goal_to_model(goal_xy[[6, 7, 9]].numpy(), "umaze", G))
+    torch.testing.assert_close(t["cond"][:, -2:], want)
+    torch.testing.assert_close(t["cost"], oracle_costs(x[3:], t["seg"]))
+
+    with pytest.raises(ValueError, match="dphi.windows: rest_episodes needs"):
+        dphi_targets(*args, None)
+    save_tensors(tmp_path / "old.safetensors", {"train.goal_xy": goal_xy}, {"mazes": ["umaze"]})
+    with pytest.raises(ValueError, match="no key train.from_rest"):
+        dphi_targets(*args, tmp_path / "old.safetensors")
+    raw["train.from_rest"] = torch.zeros(N, dtype=torch.bool)
+    save_tensors(tmp_path / "none.safetensors", raw, {"mazes": ["umaze"]})
+    with pytest.raises(ValueError, match="data.rest_episodes is 0"):
+        dphi_targets(*args, tmp_path / "none.safetensors")
+    with pytest.raises(ValueError, match="dphi.windows must be"):
+        dphi_targets(*args[:3], {**cfg, "windows": "some"}, 0, [3])

@@ -57,6 +57,7 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
         (lambda c: c["sample"].update(teacher_steps=[128]), "sample.teacher_steps"),
         (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
         (lambda c: c["run"].update(slurm={"gpus": 2}), "run.slurm.gpus"),  # on run.device cpu
+        (lambda c: c["data"].update(rest_episodes=0.0), "dphi.windows"),  # no episode from rest
     ],
 )
 def test_cross_field_checks_name_the_field(edit, field):

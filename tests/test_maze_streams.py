@@ -71,17 +71,22 @@ def test_stream_is_seeded_and_deterministic():
 
 
 def test_rest_episodes_start_at_rest_and_wait_at_their_goal():
-    ep = ms.rest_episodes("umaze", 12, 300, seed=[5, 1])
-    assert ep.shape == (12, 301, 4) and ep.dtype == np.float32
+    ep, goal = ms.rest_episodes("umaze", 12, 300, seed=[5, 1])
+    assert ep.shape == (12, 301, 4) and ep.dtype == np.float32 and goal.shape == (12, 2)
     assert np.array_equal(ep[:, 0, 2:], np.zeros((12, 2), np.float32))  # every start at rest
     free = ~pm.walls("umaze")[tuple(pm.xy_to_cell("umaze", ep[:, 0, :2]).T)]
     assert free.all()
     # 300 noisy steps reach most goals in the U-maze: the ball then hovers near its last position
     settled = np.linalg.norm(ep[:, -50:, :2] - ep[:, -1:, :2], axis=-1).max(1) < 0.3
     assert settled.mean() >= 0.5
-    assert np.array_equal(ep, ms.rest_episodes("umaze", 12, 300, seed=[5, 1]))
-    assert not np.array_equal(ep, ms.rest_episodes("umaze", 12, 300, seed=[5, 2]))
-    assert ms.rest_episodes("umaze", 0, 300, seed=0).shape == (0, 301, 4)
+    # ... and it settles at the goal it was driven to (the goal D_phi is told: dphi.windows)
+    at_goal = np.linalg.norm(ep[:, -1, :2] - goal, axis=-1) < 0.5
+    assert at_goal[settled].mean() >= 0.8
+    again, goal_again = ms.rest_episodes("umaze", 12, 300, seed=[5, 1])
+    assert np.array_equal(ep, again) and np.array_equal(goal, goal_again)
+    assert not np.array_equal(ep, ms.rest_episodes("umaze", 12, 300, seed=[5, 2])[0])
+    empty, no_goal = ms.rest_episodes("umaze", 0, 300, seed=0)
+    assert empty.shape == (0, 301, 4) and no_goal.shape == (0, 2)
 
 
 def test_reference_plans_noise_free_and_data_expert():

@@ -34,6 +34,7 @@ def test_shipped_video_configs_validate(name):
         (lambda c: c["data"]["video"].update(source="wan"), "data.video.wan_dir"),
         (lambda c: c["data"]["video"].update(frame_size=34), "tokenize.autoencoder.downsample"),
         (lambda c: c.pop("interpolator"), "interpolator"),
+        (lambda c: c["dphi"].update(windows="rest_episodes"), "dphi.windows"),
     ],
 )
 def test_video_cross_field_checks_name_the_field(edit, field):

@@ -9,4 +9,5 @@ dphi_targets(
     snakemake.params.cfg,
     snakemake.params.seed,
     snakemake.params.levels,
+    snakemake.input.get("raw"),
 )

@@ -32,6 +32,11 @@ def parse_layout(name: str) -> np.ndarray:
     return np.array([[ch == "#" for ch in row] for row in rows], dtype=bool)
 
 
+def grid_side(mazes: list[str]) -> int:
+    """The side G of the square occupancy grid every maze of a run is padded to."""
+    return max(max(parse_layout(m).shape) for m in mazes)
+
+
 def pad_walls(walls: np.ndarray, size: int) -> np.ndarray:
     """Pad bottom/right with walls to [size, size]."""
     h, w = walls.shape

@@ -45,6 +45,11 @@ def cond_vector(occ: torch.Tensor, sdf: torch.Tensor, start_goal: torch.Tensor) 
     return torch.cat([occ.flatten(1), sdf.flatten(1), start_goal], dim=1)
 
 
+def with_goal(cond: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+    """`cond_vector`s [N, C] with their goal position replaced by goal [N, 2]."""
+    return torch.cat([cond[:, :-2], goal.to(cond)], dim=1)
+
+
 @dataclass
 class MazeSplit:
     x: torch.Tensor  # [N, T, 4] normalised states: positions in [0, 1], velocities

@@ -105,20 +105,23 @@ def generate_stream(maze: str, n_steps: int, seed: int, action_noise: float = 0.
     return MazeStream(maze, out_obs.astype(np.float32), out_goal.astype(np.float32), reached)
 
 
-def rest_episodes(maze: str, n: int, n_steps: int, seed, action_noise: float = 0.5) -> np.ndarray:
+def rest_episodes(
+    maze: str, n: int, n_steps: int, seed, action_noise: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """n episodes of the noisy data expert started at rest, as the evaluation starts them
     (`eval_tasks` with a random goal: a random start cell and goal cell, both with the env's
-    position noise, zero velocity), each n_steps long -> states [n, n_steps + 1, 4] (env xy
-    frame). The expert's action noise is the stream's; `seed` is anything SeedSequence takes.
-    A continuing stream never starts at rest nor stays at its goal; these episodes hold both,
-    as every evaluation episode does."""
+    position noise, zero velocity), each n_steps long -> (states [n, n_steps + 1, 4], the goal
+    each was driven to [n, 2]), env xy frame. The expert's action noise is the stream's; `seed`
+    is anything SeedSequence takes. A continuing stream never starts at rest nor stays at its
+    goal; these episodes hold both, as every evaluation episode does, and a far start may not
+    reach its goal within n_steps."""
     from interdiff_core.envs.episodes import data_expert_policy, eval_tasks, run_episode
 
     if action_noise < 0:
         raise ValueError(f"action_noise must be >= 0, got {action_noise}")
     out = np.empty((n, n_steps + 1, 4), dtype=np.float32)
     if n == 0:
-        return out
+        return out, np.empty((0, 2), dtype=np.float32)
     rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     tasks = eval_tasks(maze, n, int(rng.integers(2**31)), goal="random")
     env = pm.make_env(maze, max_episode_steps=n_steps + 1)
@@ -127,7 +130,7 @@ def rest_episodes(maze: str, n: int, n_steps: int, seed, action_noise: float = 0
         rec = run_episode(env, policy, n_steps, start, goal)
         out[k] = np.concatenate([rec["xy"], rec["vel"]], axis=1)
     env.close()
-    return out
+    return out, tasks["goal_xy"].astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- Minari

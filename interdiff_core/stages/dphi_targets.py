@@ -25,6 +25,7 @@ from interdiff_core.selection.costs import (
     teacher_level_costs,
     weighting_disagreement,
 )
+from interdiff_core.stages.prepare_data import rest_episode_conditioning
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,28 @@ def teacher_level_costs_batched(
 
 @torch.no_grad()
 def dphi_targets(
-    cache_path, teacher_path, out_path, cfg: dict, seed: int, levels: list[int]
+    cache_path, teacher_path, out_path, cfg: dict, seed: int, levels: list[int], raw_path=None
 ) -> None:
-    c, _ = load_tensors(cache_path, {"x": (None, None, None), "cond": (None, None)})
+    """raw_path: the maze domain's prepare_data output, read under `dphi.windows:
+    rest_episodes` (D_phi's targets from the training windows that are episodes from rest,
+    each conditioned on the goal its expert was driven to)."""
+    windows = cfg.get("windows", "all")
+    expect = {"x": (None, None, None), "cond": (None, None)}
+    c, _ = load_tensors(cache_path, {**expect, "index": (None,)} if windows != "all" else expect)
     x, cond = c["x"], c["cond"]
+    if windows == "rest_episodes":
+        if raw_path is None:
+            raise ValueError(
+                "dphi.windows: rest_episodes needs the maze domain's episodes from rest; "
+                "use dphi.windows: all for clips"
+            )
+        rows, cond = rest_episode_conditioning(raw_path, c["index"], cond)
+        c.update({k: c[k][rows] for k in ("x", "eps", "x_hat") if k in c})
+        x = c["x"]
+        log.info("D_phi targets on the %d of %d windows that are episodes from rest, "
+                 "conditioned on their goals", len(x), len(rows))  # fmt: skip
+    elif windows != "all":
+        raise ValueError(f"dphi.windows must be 'all' or 'rest_episodes', got {windows!r}")
     N, T, _ = x.shape
     gen = torch.Generator().manual_seed(seed)
     S = cfg["segments_per_sample"]  # 0: every segment of every sequence

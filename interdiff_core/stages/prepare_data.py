@@ -17,13 +17,15 @@ import logging
 import numpy as np
 import torch
 
+from interdiff_core.data.maze2d import grid_side
+from interdiff_core.data.maze_dataset import with_goal
 from interdiff_core.data.maze_streams import (
     generate_stream,
     load_d4rl,
     load_minari,
     rest_episodes,
 )
-from interdiff_core.data.maze_windows import cut_windows, to_model
+from interdiff_core.data.maze_windows import cut_windows, goal_to_model, to_model
 from interdiff_core.envs.episodes import (
     data_expert_policy,
     eval_tasks,
@@ -59,14 +61,16 @@ def load_streams(cfg: dict, maze: str, seed: int) -> list:
     raise ValueError(f"data.source: expected generate | minari | d4rl, got {source!r}")
 
 
-def train_windows(cfg: dict, maze: str, n: int, seed: int) -> np.ndarray:
+def train_windows(cfg: dict, maze: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n windows: a share `rest_episodes` are the first T states of noisy expert episodes
     started at rest (`rest_episodes`), the rest drawn over the maze's streams in proportion to
-    their usable length. Every window's last position is its goal (tokenize)."""
+    their usable length -> (states [n, T, 4], the rest episodes' goals [n_rest, 2]; the episodes
+    are the last n_rest windows). The models read every window's last position as its goal
+    (tokenize); D_phi may read the goal a rest episode was driven to (`dphi.windows`)."""
     T, stride = cfg["horizon"], cfg["stride"]
     n_rest = int(round(cfg.get("rest_episodes", 0.0) * n))
     noise = cfg.get("action_noise", 0.5)
-    rest = rest_episodes(maze, n_rest, (T - 1) * stride, [seed, 1], noise)  # not the stream's seed
+    rest, rest_goal = rest_episodes(maze, n_rest, (T - 1) * stride, [seed, 1], noise)  # own seed
     n -= n_rest
     streams = [s for s in load_streams(cfg, maze, seed) if len(s.obs) > (T - 1) * stride]
     if not streams:
@@ -75,7 +79,7 @@ def train_windows(cfg: dict, maze: str, n: int, seed: int) -> np.ndarray:
     usable = np.array([len(s.obs) - (T - 1) * stride for s in streams], dtype=np.float64)
     counts = rng.multinomial(n, usable / usable.sum())
     windows = [cut_windows(s.obs, T, stride, k, rng) for s, k in zip(streams, counts)]
-    return np.concatenate([*windows, rest[:, ::stride]])
+    return np.concatenate([*windows, rest[:, ::stride]]), rest_goal
 
 
 def reference_plans(
@@ -120,18 +124,49 @@ def data_expert_references(raw_path, split: str, grid: int, seed: int = 0) -> to
     return torch.from_numpy(out)
 
 
+def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor):
+    """For training windows `index` [N] (rows of the train split) with conditioning cond [N, C]:
+    (rows [N] bool, the windows that are episodes from rest; their conditioning with the goal
+    their expert was driven to instead of their last position), as an evaluation episode's
+    task reads: a far start may not reach that goal within the plan, a near one parks there."""
+    t, meta = load_tensors(raw_path)
+    if "train.from_rest" not in t:
+        raise ValueError(
+            f"{raw_path}: no key train.from_rest (written by an older prepare_data): rerun it"
+        )
+    rows = t["train.from_rest"].bool()[index]
+    if not bool(rows.any()):
+        raise ValueError(
+            f"{raw_path}: no training window is an episode from rest (data.rest_episodes is 0), "
+            "but dphi.windows: rest_episodes trains D_phi on those alone"
+        )
+    grid = grid_side(meta["mazes"])
+    goal_xy, maze_id = t["train.goal_xy"][index][rows].numpy(), t["train.maze_id"][index][rows]
+    goal = np.zeros_like(goal_xy)
+    for m, maze in enumerate(meta["mazes"]):
+        goal[maze_id.numpy() == m] = goal_to_model(goal_xy[maze_id.numpy() == m], maze, grid)
+    return rows, with_goal(cond[rows], torch.from_numpy(goal))
+
+
 def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:
     if cfg["domain"] != "maze2d":
         raise ValueError(f"prepare_data is the maze2d stage; data.domain is {cfg['domain']!r}")
     T, stride, mazes = cfg["horizon"], cfg["stride"], cfg["mazes"]
     tensors: dict[str, torch.Tensor] = {}
     per_maze = np.diff(np.linspace(0, cfg["n_train"], len(mazes) + 1).round().astype(int))
-    states, ids = [], []
+    states, ids, goals, from_rest = [], [], [], []
     for m, (maze, n) in enumerate(zip(mazes, per_maze)):
-        states.append(train_windows(cfg, maze, int(n), _seed(seed, "train", m)))
+        x, rest_goal = train_windows(cfg, maze, int(n), _seed(seed, "train", m))
+        states.append(x)
         ids.append(np.full(int(n), m))
+        # every window's goal in the simulator's frame: its last position, or for an episode
+        # from rest the goal its expert was driven to (which it may not reach, or reach early)
+        goals.append(np.concatenate([x[: len(x) - len(rest_goal), -1, :2], rest_goal]))
+        from_rest.append(np.arange(len(x)) >= len(x) - len(rest_goal))
     tensors["train.state"] = torch.from_numpy(np.concatenate(states))
     tensors["train.maze_id"] = torch.from_numpy(np.concatenate(ids).astype(np.int64))
+    tensors["train.goal_xy"] = torch.from_numpy(np.concatenate(goals).astype(np.float32))
+    tensors["train.from_rest"] = torch.from_numpy(np.concatenate(from_rest))
     log.info("train: %d windows of %d states (stride %d)", cfg["n_train"], T, stride)
     for split in ("val", "test"):
         parts = {"state": [], "start_xy": [], "goal_xy": [], "maze_id": []}

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 
-from interdiff_core.data.maze2d import pad_walls, parse_layout, sdf_from_occupancy
+from interdiff_core.data.maze2d import grid_side, pad_walls, parse_layout, sdf_from_occupancy
 from interdiff_core.data.maze_windows import DT, goal_to_model, to_model
 from interdiff_core.data.shards import write_shards
 from interdiff_core.io import load_tensors
@@ -25,7 +25,7 @@ def tokenize(raw_path, out_dirs: dict[str, str], mazes: list[str], shard_size: i
     tensors, meta = load_tensors(raw_path)
     if list(meta["mazes"]) != list(mazes):
         raise ValueError(f"{raw_path}: holds mazes {meta['mazes']}, data.mazes is {mazes}")
-    grid = max(max(parse_layout(m).shape) for m in mazes)
+    grid = grid_side(mazes)
     occ, sdf = maze_grids(mazes, grid)
     for split, out_dir in out_dirs.items():
         world = tensors[f"{split}.state"].numpy()
