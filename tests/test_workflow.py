@@ -8,7 +8,7 @@ import torch
 import yaml
 from conftest import edit_config, planned_jobs, snakemake, stage_on_meta
 
-from interdiff_core.io import load_checkpoint
+from interdiff_core.io import load_checkpoint, load_tensors
 
 pytestmark = pytest.mark.workflow
 PHASE2_AND_AFTER = {
@@ -60,6 +60,11 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
     assert (finished / "results" / "micro" / "logs" / "prepare_data.log").exists()
+    raw, _ = load_tensors(finished / "results" / "micro" / "data" / "raw.safetensors")
+    rest = raw["train.from_rest"]  # data.rest_episodes: the last quarter of the 64 windows
+    assert rest.dtype == torch.bool and rest.sum() == 16 and rest[-16:].all()
+    torch.testing.assert_close(raw["train.goal_xy"][~rest], raw["train.state"][~rest, -1, :2])
+    assert not torch.allclose(raw["train.goal_xy"][rest], raw["train.state"][rest, -1, :2])
     for rule in ("train_teacher", "train_phase2", "sample_test", "execute_test"):
         assert (res / "logs" / f"{rule}.log").exists()
     summary = pd.read_csv(finished / "results" / "micro" / "eval" / "summary.csv")
