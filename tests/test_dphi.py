@@ -179,7 +179,7 @@ def test_rest_episode_windows_are_told_the_goal_they_were_driven_to(tmp_path):
     alone, each conditioned on its episode's goal (prepare_data's train.goal_xy) in place of its
     last position; the rest of the conditioning and the costs are the window's own."""
     from interdiff_core.data.maze2d import grid_side
-    from interdiff_core.data.maze_windows import goal_to_model
+    from interdiff_core.data.maze_windows import goal_to_model, to_model
     from interdiff_core.io import load_tensors, save_tensors
     from interdiff_core.stages.dphi_targets import dphi_targets
 
@@ -187,11 +187,12 @@ def test_rest_episode_windows_are_told_the_goal_they_were_driven_to(tmp_path):
     G, T, N = grid_side(["umaze"]), 7, 10
     from_rest = torch.arange(N) >= 6
     goal_xy = torch.rand(N, 2, generator=gen) - 0.5
-    raw = {"train.from_rest": from_rest, "train.goal_xy": goal_xy,
+    state = torch.rand(N, T, 4, generator=gen) - 0.5  # the simulator's frame
+    raw = {"train.from_rest": from_rest, "train.goal_xy": goal_xy, "train.state": state,
            "train.maze_id": torch.zeros(N, dtype=torch.long)}  # fmt: skip
     save_tensors(tmp_path / "raw.safetensors", raw, {"mazes": ["umaze"]})
     index = torch.tensor([0, 2, 3, 6, 7, 9])
-    x = torch.rand(len(index), T, 4, generator=gen)
+    x = torch.from_numpy(to_model(state[index].numpy(), "umaze", G))
     cond = torch.rand(len(index), 2 * G * G + 6, generator=gen)
     save_tensors(tmp_path / "cache.safetensors", {"index": index, "x": x, "cond": cond})
     cfg = {"kind": "oracle", "segments_per_sample": 0, "windows": "rest_episodes"}
@@ -215,3 +216,8 @@ def test_rest_episode_windows_are_told_the_goal_they_were_driven_to(tmp_path):
         dphi_targets(*args, tmp_path / "none.safetensors")
     with pytest.raises(ValueError, match="dphi.windows must be"):
         dphi_targets(*args[:3], {**cfg, "windows": "some"}, 0, [3])
+    # a cache whose rows are not the raw file's windows `index` (a skipped sample shifts them)
+    shifted = {"index": index, "x": x.roll(1, 0), "cond": cond}
+    save_tensors(tmp_path / "shifted.safetensors", shifted)
+    with pytest.raises(ValueError, match="do not line up"):
+        dphi_targets(tmp_path / "shifted.safetensors", *args[1:], tmp_path / "raw.safetensors")

@@ -70,7 +70,7 @@ def dphi_targets(
                 "dphi.windows: rest_episodes needs the maze domain's episodes from rest; "
                 "use dphi.windows: all for clips"
             )
-        rows, cond = rest_episode_conditioning(raw_path, c["index"], cond)
+        rows, cond = rest_episode_conditioning(raw_path, c["index"], cond, x)
         c.update({k: c[k][rows] for k in ("x", "eps", "x_hat") if k in c})
         x = c["x"]
         log.info("D_phi targets on the %d of %d windows that are episodes from rest, "

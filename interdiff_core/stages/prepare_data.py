@@ -124,11 +124,13 @@ def data_expert_references(raw_path, split: str, grid: int, seed: int = 0) -> to
     return torch.from_numpy(out)
 
 
-def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor):
-    """For training windows `index` [N] (rows of the train split) with conditioning cond [N, C]:
-    (rows [N] bool, the windows that are episodes from rest; their conditioning with the goal
-    their expert was driven to instead of their last position), as an evaluation episode's
-    task reads: a far start may not reach that goal within the plan, a near one parks there."""
+def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor, x: torch.Tensor):
+    """For training windows `index` [N] (rows of the train split) with conditioning cond [N, C]
+    and model-frame states x [N, T, 4]: (rows [N] bool, the windows that are episodes from rest;
+    their conditioning with the goal their expert was driven to instead of their last
+    position), as an evaluation episode's task reads: a far start may not reach that goal within
+    the plan, a near one parks there. Raises if x is not the raw file's windows `index` (e.g.
+    samples skipped under data.on_bad_sample: skip shift the rows)."""
     t, meta = load_tensors(raw_path)
     if "train.from_rest" not in t:
         raise ValueError(
@@ -141,11 +143,18 @@ def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor)
             "but dphi.windows: rest_episodes trains D_phi on those alone"
         )
     grid = grid_side(meta["mazes"])
-    goal_xy, maze_id = t["train.goal_xy"][index][rows].numpy(), t["train.maze_id"][index][rows]
-    goal = np.zeros_like(goal_xy)
+    maze_id = t["train.maze_id"][index].numpy()
+    goal_xy, start = t["train.goal_xy"][index].numpy(), t["train.state"][index, 0].numpy()
+    goal, start_model = np.zeros_like(goal_xy), np.zeros_like(start)
     for m, maze in enumerate(meta["mazes"]):
-        goal[maze_id.numpy() == m] = goal_to_model(goal_xy[maze_id.numpy() == m], maze, grid)
-    return rows, with_goal(cond[rows], torch.from_numpy(goal))
+        goal[maze_id == m] = goal_to_model(goal_xy[maze_id == m], maze, grid)
+        start_model[maze_id == m] = to_model(start[maze_id == m], maze, grid)
+    if not np.allclose(start_model, x[:, 0].numpy(), atol=1e-4):
+        raise ValueError(
+            f"{raw_path}: its training windows do not line up with the cached ones (samples "
+            "skipped under data.on_bad_sample: skip?); dphi.windows: rest_episodes needs them all"
+        )
+    return rows, with_goal(cond[rows], torch.from_numpy(goal[rows.numpy()]))
 
 
 def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:
