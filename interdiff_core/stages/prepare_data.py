@@ -147,8 +147,9 @@ def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor,
     goal_xy, start = t["train.goal_xy"][index].numpy(), t["train.state"][index, 0].numpy()
     goal, start_model = np.zeros_like(goal_xy), np.zeros_like(start)
     for m, maze in enumerate(meta["mazes"]):
-        goal[maze_id == m] = goal_to_model(goal_xy[maze_id == m], maze, grid)
-        start_model[maze_id == m] = to_model(start[maze_id == m], maze, grid)
+        sel = maze_id == m
+        goal[sel] = goal_to_model(goal_xy[sel], maze, grid)
+        start_model[sel] = to_model(start[sel], maze, grid)
     if not np.allclose(start_model, x[:, 0].numpy(), atol=1e-4):
         raise ValueError(
             f"{raw_path}: its training windows do not line up with the cached ones (samples "
