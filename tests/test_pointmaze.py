@@ -64,6 +64,23 @@ def test_frames_round_trip_against_the_env(envs):
         pm.xy_to_grid("umaze", np.zeros((3, 3)))
 
 
+def test_per_maze_converts_each_row_in_its_own_maze():
+    from interdiff_core.data.maze_windows import goal_to_model, per_maze, to_model, to_world
+
+    mazes, G = ["umaze", "medium"], 8
+    maze_id = np.array([1, 0, 0, 1, 1])
+    cells = [(1, 1), (1, 2), (3, 1), (6, 6), (1, 4)]
+    xy = np.stack([pm.cell_to_xy(mazes[m], np.array(c)) for m, c in zip(maze_id, cells)])
+    state = np.concatenate([np.repeat(xy[:, None], 3, 1), np.ones((5, 3, 2))], -1)
+    model = per_maze(to_model, state, maze_id, mazes, G)
+    for i, m in enumerate(maze_id):  # row by row, in its own maze's frame
+        assert np.allclose(model[i], to_model(state[i], mazes[m], G))
+        assert np.allclose(per_maze(goal_to_model, xy, maze_id, mazes, G)[i], model[i, 0, :2])
+    assert np.allclose(per_maze(to_world, model, maze_id, mazes, G), state, atol=1e-5)
+    with pytest.raises(ValueError, match="maze_id"):
+        per_maze(to_model, state, np.array([0, 2, 0, 0, 0]), mazes, G)
+
+
 def test_reset_to_is_exact(envs):
     env = envs["medium"]
     start, goal = np.array([-1.93, 2.71]), np.array([2.4, -2.6])

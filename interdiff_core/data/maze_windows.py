@@ -41,6 +41,21 @@ def goal_to_model(goal_xy: np.ndarray, maze: str, grid: int) -> np.ndarray:
     return (xy_to_grid(maze, np.asarray(goal_xy, dtype=np.float64)) / grid).astype(np.float32)
 
 
+def per_maze(convert, values: np.ndarray, maze_id: np.ndarray, mazes: list[str], grid: int):
+    """`convert(values[rows], maze, grid)` (a shape-keeping conversion of this module) applied
+    to each maze's rows of `values` [N, ...] (row i in maze mazes[maze_id[i]]) -> [N, ...]."""
+    values, maze_id = np.asarray(values), np.asarray(maze_id)
+    if len(maze_id) != len(values) or not np.isin(maze_id, np.arange(len(mazes))).all():
+        raise ValueError(
+            f"maze_id must give one of {len(mazes)} mazes {mazes} per row of {values.shape}"
+        )
+    out = np.zeros(values.shape, dtype=np.float32)
+    for m, maze in enumerate(mazes):
+        rows = maze_id == m
+        out[rows] = convert(values[rows], maze, grid)
+    return out
+
+
 def cut_windows(obs: np.ndarray, T: int, stride: int, n: int, rng: np.random.Generator):
     """n windows of T states, `stride` env steps apart, at uniformly drawn offsets of one
     stream `obs` [N, 4] -> [n, T, 4]. The window's last position is its goal (as Diffuser)."""

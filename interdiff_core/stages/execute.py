@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from interdiff_core.data.maze_dataset import MazeSplit
-from interdiff_core.data.maze_windows import DT, goal_to_model, to_model, to_world
+from interdiff_core.data.maze_windows import DT, goal_to_model, per_maze, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
 from interdiff_core.envs.pointmaze import EPISODE_STEPS, make_env
 from interdiff_core.envs.tracker import PlanFollower
@@ -99,11 +99,7 @@ def execute(
     keys = [f"{r['method']}@{r['steps']}" for r in meta["rows"]]
     plans = {}  # model states -> world states, per episode's maze
     for key in [*keys, "gt"]:
-        world = np.zeros(samples[key].shape, dtype=np.float32)
-        for m, maze in enumerate(mazes):
-            rows = maze_id == m
-            world[rows] = to_world(samples[key][rows].numpy(), maze, grid)
-        plans[key] = world
+        plans[key] = per_maze(to_world, samples[key].numpy(), maze_id, mazes, grid)
     plans["tracked_reference"] = plans.pop("gt")
     methods = [*keys, *REFERENCES]
     replan = None

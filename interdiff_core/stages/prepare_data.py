@@ -25,7 +25,7 @@ from interdiff_core.data.maze_streams import (
     load_minari,
     rest_episodes,
 )
-from interdiff_core.data.maze_windows import cut_windows, goal_to_model, to_model
+from interdiff_core.data.maze_windows import cut_windows, goal_to_model, per_maze, to_model
 from interdiff_core.envs.episodes import (
     data_expert_policy,
     eval_tasks,
@@ -145,11 +145,8 @@ def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor,
     grid = grid_side(meta["mazes"])
     maze_id = t["train.maze_id"][index].numpy()
     goal_xy, start = t["train.goal_xy"][index].numpy(), t["train.state"][index, 0].numpy()
-    goal, start_model = np.zeros_like(goal_xy), np.zeros_like(start)
-    for m, maze in enumerate(meta["mazes"]):
-        sel = maze_id == m
-        goal[sel] = goal_to_model(goal_xy[sel], maze, grid)
-        start_model[sel] = to_model(start[sel], maze, grid)
+    goal = per_maze(goal_to_model, goal_xy, maze_id, meta["mazes"], grid)
+    start_model = per_maze(to_model, start, maze_id, meta["mazes"], grid)
     if not np.allclose(start_model, x[:, 0].numpy(), atol=1e-4):
         raise ValueError(
             f"{raw_path}: its training windows do not line up with the cached ones (samples "

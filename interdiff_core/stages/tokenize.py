@@ -8,7 +8,7 @@ import logging
 import numpy as np
 
 from interdiff_core.data.maze2d import grid_side, pad_walls, parse_layout, sdf_from_occupancy
-from interdiff_core.data.maze_windows import DT, goal_to_model, to_model
+from interdiff_core.data.maze_windows import DT, goal_to_model, per_maze, to_model
 from interdiff_core.data.shards import write_shards
 from interdiff_core.io import load_tensors
 
@@ -32,15 +32,11 @@ def tokenize(raw_path, out_dirs: dict[str, str], mazes: list[str], shard_size: i
         maze_id = tensors[f"{split}.maze_id"].numpy()
         if world.ndim != 3 or world.shape[-1] != 4:
             raise ValueError(f"{raw_path}: key {split}.state is {world.shape}, expected [N, T, 4]")
-        state = np.zeros_like(world)
-        goal = np.zeros((len(world), 2), dtype=np.float32)
-        for m, maze in enumerate(mazes):
-            rows = maze_id == m
-            state[rows] = to_model(world[rows], maze, grid)
-            if split == "train":  # the window's last position is its goal
-                goal[rows] = state[rows, -1, :2]
-            else:
-                goal[rows] = goal_to_model(tensors[f"{split}.goal_xy"].numpy()[rows], maze, grid)
+        state = per_maze(to_model, world, maze_id, mazes, grid)
+        if split == "train":  # the window's last position is its goal
+            goal = state[:, -1, :2]
+        else:
+            goal = per_maze(goal_to_model, tensors[f"{split}.goal_xy"], maze_id, mazes, grid)
         if state[..., :2].min() < 0 or state[..., :2].max() > 1:
             raise ValueError(f"{raw_path}: key {split}.state leaves the {grid}x{grid} grid")
         arrays = {
