@@ -25,7 +25,9 @@ def training_tokens(cfg: dict) -> tuple[int, int]:
     return stage("teacher", T), two_phase
 
 
-@pytest.mark.parametrize("overlays", [(), ("configs/pointmaze.yaml",)])
+@pytest.mark.parametrize(
+    "overlays", [(), ("configs/pointmaze.yaml",), ("configs/medium_cpu.yaml",)]
+)
 def test_teacher_budget_matches_two_phase(overlays):
     teacher, two_phase = training_tokens(layered_config(*overlays))
     assert abs(two_phase - teacher) <= 0.05 * teacher, (overlays, teacher, two_phase)
