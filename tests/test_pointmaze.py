@@ -73,9 +73,10 @@ def test_per_maze_converts_each_row_in_its_own_maze():
     xy = np.stack([pm.cell_to_xy(mazes[m], np.array(c)) for m, c in zip(maze_id, cells)])
     state = np.concatenate([np.repeat(xy[:, None], 3, 1), np.ones((5, 3, 2))], -1)
     model = per_maze(to_model, state, maze_id, mazes, G)
+    goal = per_maze(goal_to_model, xy, maze_id, mazes, G)
     for i, m in enumerate(maze_id):  # row by row, in its own maze's frame
         assert np.allclose(model[i], to_model(state[i], mazes[m], G))
-        assert np.allclose(per_maze(goal_to_model, xy, maze_id, mazes, G)[i], model[i, 0, :2])
+        assert np.allclose(goal[i], model[i, 0, :2])
     assert np.allclose(per_maze(to_world, model, maze_id, mazes, G), state, atol=1e-5)
     with pytest.raises(ValueError, match="maze_id"):
         per_maze(to_model, state, np.array([0, 2, 0, 0, 0]), mazes, G)
