@@ -7,6 +7,7 @@ import pytest
 from conftest import layered_config
 
 from interdiff_core.models.transformer import SequenceTransformer
+from interdiff_core.variants import variant_configs
 
 
 def _tokens_per_sample(length: int) -> int:
@@ -26,11 +27,18 @@ def training_tokens(cfg: dict) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(
-    "overlays", [(), ("configs/pointmaze.yaml",), ("configs/medium_cpu.yaml",)]
+    ("overlays", "variant"),
+    [
+        ((), "base"),
+        (("configs/pointmaze.yaml",), "base"),
+        (("configs/medium_cpu.yaml",), "base"),
+        (("configs/medium_cpu.yaml", "configs/medium_cpu_budget2x.yaml"), "budget2x"),
+    ],
 )
-def test_teacher_budget_matches_two_phase(overlays):
-    teacher, two_phase = training_tokens(layered_config(*overlays))
-    assert abs(two_phase - teacher) <= 0.05 * teacher, (overlays, teacher, two_phase)
+def test_teacher_budget_matches_two_phase(overlays, variant):
+    cfg = variant_configs(layered_config(*overlays))[variant]
+    teacher, two_phase = training_tokens(cfg)
+    assert abs(two_phase - teacher) <= 0.05 * teacher, (overlays, variant, teacher, two_phase)
 
 
 def test_budget_count_follows_the_config():
