@@ -5,7 +5,7 @@ from snakemake.utils import min_version, validate
 from interdiff_core.cluster import slurm_resources
 from interdiff_core.config import canonical, check_config
 from interdiff_core.digest import stage_digest
-from interdiff_core.variants import owner, variant_configs
+from interdiff_core.variants import owner, parent_of, variant_configs
 
 # 9.15 leaked cores (2-thread jobs ran two at a time on 2 cores: tests/test_scheduler.py)
 min_version("9.27.1")

@@ -1,11 +1,13 @@
 """Named experiment variants and training seeds: which run owns which artifact.
 
 A variant (`variants: {name: {desc: ..., <section>: {<overrides>}}}`, `base` implicit) is the
-canonical config with some stage sections deep-merged over it. Every trained artifact lives
-under `<results>/<variant>/seed<seed>/`; a variant reads an upstream artifact from `base` when
-no section that artifact depends on (its stage's and every upstream stage's) differs, so adding
-a phase-2 ablation retrains phase-2 and what follows, nothing upstream. The data (prepare_data,
-tokenize and the video tokenizer) are shared by every variant and seed.
+canonical config with some stage sections deep-merged over it, or over an earlier variant's
+config (`from: <variant>`: an ablation of that variant). Every trained artifact lives under
+`<results>/<variant>/seed<seed>/`; a variant reads an upstream artifact from the first variant
+(base, then the others in the order declared) that agrees on every section that artifact
+depends on (its stage's and every upstream stage's), so adding a phase-2 ablation retrains
+phase-2 and what follows, nothing upstream. The data (prepare_data, tokenize and the video
+tokenizer) are shared by every variant and seed.
 """
 
 from __future__ import annotations
@@ -48,13 +50,20 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 
 def variant_configs(cfg: dict) -> dict[str, dict]:
-    """name -> the full config of that variant (base first), without the `variants` table."""
+    """name -> the full config of that variant (base first, then as declared), without the
+    `variants` table."""
     plain = {k: v for k, v in cfg.items() if k != "variants"}
     out = {BASE: plain}
     for name, spec in (cfg.get("variants") or {}).items():
         if name == BASE:
             raise ValueError(f"config field 'variants.{BASE}': the base variant is implicit")
-        overrides = {k: v for k, v in spec.items() if k != "desc"}
+        parent = parent_of(spec)
+        if parent not in out:
+            raise ValueError(
+                f"config field 'variants.{name}.from': {parent!r} is not base or a variant "
+                f"declared before it (declared: {sorted(out)})"
+            )
+        overrides = {k: v for k, v in spec.items() if k not in ("desc", "from")}
         if bad := sorted(set(overrides) & set(SHARED_SECTIONS)):
             raise ValueError(
                 f"config field 'variants.{name}': {bad} are shared by every variant "
@@ -62,8 +71,14 @@ def variant_configs(cfg: dict) -> dict[str, dict]:
             )
         if bad := sorted(set(overrides) - set(plain)):
             raise ValueError(f"config field 'variants.{name}': unknown section(s) {bad}")
-        out[name] = deep_merge(plain, overrides)
+        out[name] = deep_merge(out[parent], overrides)
     return out
+
+
+def parent_of(spec: dict) -> str:
+    """The variant a variant's overrides apply to (`from`, default base): what it is paired
+    with in `eval/paired_seeds.csv`."""
+    return spec.get("from", BASE)
 
 
 def sections_of(stage: str) -> set[str]:
@@ -78,8 +93,9 @@ def sections_of(stage: str) -> set[str]:
 
 
 def owner(configs: dict[str, dict], variant: str, stage: str) -> str:
-    """The variant whose artifact of `stage` this variant uses: base when they agree on every
-    section the artifact depends on, else the variant itself."""
+    """The variant whose artifact of `stage` this variant uses: the first of base and the
+    variants in declared order that agrees with it on every section the artifact depends on (at
+    worst the variant itself)."""
     if variant not in configs:
         raise ValueError(f"unknown variant {variant!r}; known: {sorted(configs)}")
 
@@ -87,6 +103,8 @@ def owner(configs: dict[str, dict], variant: str, stage: str) -> str:
         section, _, key = field.partition(".")
         return cfg.get(section, {}).get(key) if key else cfg.get(section)
 
-    mine, base = configs[variant], configs[BASE]
-    same = all(value(mine, f) == value(base, f) for f in sections_of(stage))
-    return BASE if same else variant
+    mine, fields = configs[variant], sections_of(stage)
+    for name, cfg in configs.items():
+        if all(value(mine, f) == value(cfg, f) for f in fields):
+            return name
+    return variant

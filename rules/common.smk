@@ -1,6 +1,8 @@
 # Variants and training seeds as wildcards (interdiff_core/variants.py): every trained artifact
-# lives under {R}/{variant}/seed{seed}/; a variant reads what it shares with base from base.
+# lives under {R}/{variant}/seed{seed}/; a variant reads what it shares with base (or an earlier
+# variant) from there.
 VARIANTS = variant_configs(C)
+VARIANT_PARENTS = {v: parent_of(s) for v, s in (C.get("variants") or {}).items()}
 SEEDS = C["run"]["seeds"]
 RUN = f"{R}/{{variant}}/seed{{seed}}"
 

@@ -204,6 +204,7 @@ rule summarize_runs:
         descs={
             v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
         },
+        parents=VARIANT_PARENTS,
         n_boot=C["evaluate"]["bootstrap"],
         seed=C["run"]["seed"],
         code=stage_digest("summarize_runs"),

@@ -65,6 +65,33 @@ def test_each_stage_is_owned_by_base_unless_a_section_it_depends_on_differs():
     assert "teacher" in sections_of("sample") and "evaluate" in sections_of("episode_metrics")
 
 
+def test_a_variant_from_another_is_its_config_with_overrides_and_shares_its_artifacts():
+    configs = variant_configs(
+        dict(
+            CFG,
+            variants={
+                "long": {"desc": "", "teacher": {"steps": 12}, "phase1": {"steps": 12}},
+                "long_mix": {"desc": "", "from": "long", "phase1": {"index_mix": {"uniform": 1}}},
+            },
+        )
+    )
+    assert configs["long_mix"]["teacher"]["steps"] == 12  # long's overrides, then its own
+    assert configs["long_mix"]["phase1"] == {"steps": 12, "index_mix": {"uniform": 1}}
+    assert owner(configs, "long_mix", "train_teacher") == "long"
+    assert owner(configs, "long_mix", "train_dphi") == "long"  # reads long's teacher cache
+    assert owner(configs, "long_mix", "train_selector") == "long"  # labels from long's D_phi
+    assert owner(configs, "long_mix", "train_interpolator") == BASE  # reads neither change
+    assert owner(configs, "long_mix", "train_phase1") == "long_mix"
+    assert owner(configs, "long", "train_teacher") == "long"
+
+
+@pytest.mark.parametrize("parent", ["later", "nonsense"])
+def test_a_variant_from_an_unknown_or_later_variant_is_refused(parent):
+    variants = {"v": {"desc": "", "from": parent}, "later": {"desc": ""}}
+    with pytest.raises(ValueError, match=f"variants.v.from.*{parent!r}"):
+        variant_configs(dict(CFG, variants=variants))
+
+
 def _outputs(out) -> list[str]:
     """Every output a dry run plans, less summarize_runs' tables over all runs."""
     lines = re.findall(r"^\s*output: (.+)$", out.stdout + out.stderr, flags=re.M)
@@ -91,6 +118,20 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
         outside = [p for p in _outputs(out) if "/p2/seed0/" not in p]
         assert not outside, out.stdout
 
+        # an ablation of p2 (`from: p2`, so its phase-2 also starts from the teacher) trains
+        # its own phase-2 and what follows, and reads the teacher and anchors p2 reads (base's)
+        cfg["variants"]["p2_mix"] = {
+            "desc": "p2 with uniform masks", "from": "p2", "phase2": {"mask_mix": {"uniform": 1}}
+        }  # fmt: skip
+        (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
+        out = snakemake(finished, "-n")
+        assert not [p for p in _outputs(out) if not re.search(r"/p2(_mix)?/seed0/", p)], out.stdout
+        jobs = (out.stdout + out.stderr).split("rule train_phase2:")[1:]
+        (mix,) = [job for job in jobs if "p2_mix/seed0/models/phase2" in job.split("log:")[0]]
+        inputs = re.search(r"input: (.+)$", mix, re.M).group(1)
+        assert "results/micro/base/seed0/models/teacher.safetensors" in inputs
+        assert "results/micro/base/seed0/cache/anchors.safetensors" in inputs
+
         del cfg["variants"]
         cfg["run"]["seeds"] = [0, 1]
         (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
@@ -107,7 +148,7 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
 def test_a_variant_is_paired_with_base_episode_by_episode_and_only_on_the_same_episodes():
     import numpy as np
 
-    from interdiff_core.stages.summarize_runs import against_base
+    from interdiff_core.stages.summarize_runs import against_parent
 
     def run(two_phase, teacher, expert, chosen=(4, 2)):
         keys = {f"two_phase@{chosen[0]}": two_phase, f"teacher@{chosen[1]}": teacher}
@@ -121,10 +162,10 @@ def test_a_variant_is_paired_with_base_episode_by_episode_and_only_on_the_same_e
         run([80, 80, 80], [1, 2, 3], expert),
     ]
     base = [run([80, 90, 100], [120, 121, 119], expert), run([70, 70, 70], [1, 2, 3], expert)]
-    rows = {r["a"]: r for r in against_base("v", "val", "u", variant, base, 200, 0)}
+    rows = {r["a"]: r for r in against_parent("v", "base", "val", "u", variant, base, 200, 0)}
     assert rows["two_phase@val"]["b"] == "base:two_phase@val"
     assert rows["two_phase@val"]["diff"] == 10.0 and rows["two_phase@val"]["seeds_above_zero"] == 2
     assert rows["two_phase@val"]["ci_lo"] == rows["two_phase@val"]["ci_hi"] == 10.0
     assert rows["teacher@val"]["diff"] == 0.0 and rows["teacher@val"]["seeds_above_zero"] == 0
     other = [run([80, 90, 100], [1, 2, 3], [100.0, 110.0, 121.0]), base[1]]  # other episodes
-    assert list(against_base("v", "val", "u", variant, other, 200, 0)) == []
+    assert list(against_parent("v", "base", "val", "u", variant, other, 200, 0)) == []

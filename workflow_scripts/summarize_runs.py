@@ -8,4 +8,4 @@ runs = {  # (variant, seed) of each input, in input order
     for run, table, val, test in zip(params.runs, inp.tables, inp.val, inp.test)
 }
 summarize_runs({run: f["table"] for run, f in runs.items()}, params.descs, snakemake.output.table)
-paired_across_seeds(runs, params.n_boot, params.seed, snakemake.output.paired)
+paired_across_seeds(runs, params.n_boot, params.seed, snakemake.output.paired, params.parents)

@@ -8,8 +8,9 @@ each run's comparisons (`episode_metrics.comparisons`: two-phase against the val
 against interpolation only, against each other keyframe source) per split, with the val-chosen
 settings named by role (`two_phase@val` may be 1 step in one seed and 4 in another), and
 gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes);
-each variant's val-chosen two-phase and teacher are also paired with base's on the same episodes
-(`b` = `base:two_phase@val`), so a variant's gain carries its interval too.
+each variant's val-chosen two-phase and teacher are also paired with its parent's (base's, or
+the variant named by its `from`) on the same episodes (`b` = `base:two_phase@val`), so a
+variant's gain carries its interval too.
 """
 
 from __future__ import annotations
@@ -108,11 +109,14 @@ def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int
                          b=name[1])  # fmt: skip
 
 
-def against_base(variant: str, split: str, maze: str, per_seed: list, base: list, n_boot, seed):
-    """The variant's val-chosen two-phase and teacher minus base's, episode by episode, seed by
-    seed (b named `base:<role>`): what the variant's change is worth, with the same two-stage
-    interval. Only where both executed the same episodes (the expert's per-episode scores agree:
-    a variant that changes the data is not paired)."""
+def against_parent(
+    variant: str, parent: str, split: str, maze: str, per_seed: list, base: list, n_boot, seed
+):
+    """The variant's val-chosen two-phase and teacher minus its parent's (`base`: the parent's
+    runs of the same seeds), episode by episode, seed by seed (b named `<parent>:<role>`): what
+    the variant's change is worth, with the same two-stage interval. Only where both executed
+    the same episodes (the expert's per-episode scores agree: a variant that changes the data
+    is not paired)."""
     pairs = [
         (ours[split], theirs[split]) for (ours, _), (theirs, _) in zip(per_seed, base, strict=True)
     ]
@@ -127,28 +131,32 @@ def against_base(variant: str, split: str, maze: str, per_seed: list, base: list
             for (ours, theirs), (_, chosen), (_, base_chosen) in zip(pairs, per_seed, base)
         ]
         yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze,
-                         a=f"{role}@val", b=f"base:{role}@val")  # fmt: skip
+                         a=f"{role}@val", b=f"{parent}:{role}@val")  # fmt: skip
 
 
 def paired_across_seeds(
-    runs: dict[tuple[str, int], dict], n_boot: int, seed: int, out_csv
+    runs: dict[tuple[str, int], dict], n_boot: int, seed: int, out_csv, parents=None
 ) -> pd.DataFrame:
-    """runs: (variant, seed) -> {"table": episodes.csv, "val": ..., "test": episode tensors}.
-    One row per variant, split, maze and comparison present in every seed of the variant, and
-    each other variant against base where both ran the same seeds."""
+    """runs: (variant, seed) -> {"table": episodes.csv, "val": ..., "test": episode tensors};
+    parents: variant -> the variant it is paired with (default base). One row per variant,
+    split, maze and comparison present in every seed of the variant, and each other variant
+    against its parent where both ran the same seeds."""
     rows = []
     episodes = {key: run_episodes(files) for key, files in sorted(runs.items())}
     seeds = {v: [s for vv, s in sorted(runs) if vv == v] for v, _ in runs}
     for variant in sorted(seeds):
         per_seed = [episodes[(variant, s)] for s in seeds[variant]]
-        base = [episodes[("base", s)] for s in seeds[variant]] if (
-            variant != "base" and seeds[variant] == seeds.get("base")
+        parent = (parents or {}).get(variant, "base")
+        base = [episodes[(parent, s)] for s in seeds[variant]] if (
+            variant != parent and seeds[variant] == seeds.get(parent)
         ) else None  # fmt: skip
         for split in ("val", "test"):
             for maze in sorted({mz for values, _ in per_seed for mz, _ in values[split]}):
                 rows += paired_rows(variant, split, maze, per_seed, n_boot, seed)
                 if base is not None:
-                    rows += against_base(variant, split, maze, per_seed, base, n_boot, seed)
+                    rows += against_parent(
+                        variant, parent, split, maze, per_seed, base, n_boot, seed
+                    )
     table = pd.DataFrame(rows)
     log.info("paired over seeds:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
