@@ -33,6 +33,7 @@ def training_tokens(cfg: dict) -> tuple[int, int]:
         (("configs/pointmaze.yaml",), "base"),
         (("configs/medium_cpu.yaml",), "base"),
         (("configs/medium_cpu.yaml", "configs/medium_cpu_budget2x.yaml"), "budget2x"),
+        (("configs/medium_cpu.yaml", "configs/medium_cpu_budget2x.yaml"), "budget2x_equal_mix"),
     ],
 )
 def test_teacher_budget_matches_two_phase(overlays, variant):
