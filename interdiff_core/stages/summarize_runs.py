@@ -23,6 +23,7 @@ import pandas as pd
 from interdiff_core.io import atomic_path
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
 from interdiff_core.stages.episode_metrics import comparisons, split_values
+from interdiff_core.variants import BASE
 
 log = logging.getLogger(__name__)
 BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "random")
@@ -110,15 +111,23 @@ def paired_rows(variant: str, split: str, maze: str, per_seed: list, n_boot: int
 
 
 def against_parent(
-    variant: str, parent: str, split: str, maze: str, per_seed: list, base: list, n_boot, seed
+    variant: str,
+    parent: str,
+    split: str,
+    maze: str,
+    per_seed: list,
+    parent_runs: list,
+    n_boot,
+    seed,
 ):
-    """The variant's val-chosen two-phase and teacher minus its parent's (`base`: the parent's
-    runs of the same seeds), episode by episode, seed by seed (b named `<parent>:<role>`): what
-    the variant's change is worth, with the same two-stage interval. Only where both executed
-    the same episodes (the expert's per-episode scores agree: a variant that changes the data
-    is not paired)."""
+    """The variant's val-chosen two-phase and teacher minus its parent's (`parent_runs`: the
+    parent's runs of the same seeds), episode by episode, seed by seed (b named
+    `<parent>:<role>`): what the variant's change is worth, with the same two-stage interval.
+    Only where both executed the same episodes (the expert's per-episode scores agree: a
+    variant that changes the data is not paired)."""
     pairs = [
-        (ours[split], theirs[split]) for (ours, _), (theirs, _) in zip(per_seed, base, strict=True)
+        (ours[split], theirs[split])
+        for (ours, _), (theirs, _) in zip(per_seed, parent_runs, strict=True)
     ]
     for ours, theirs in pairs:
         expert = [v.get((maze, "expert"), {}).get("score_d4rl") for v in (ours, theirs)]
@@ -127,8 +136,8 @@ def against_parent(
     for role in ("two_phase", "teacher"):
         diffs = [
             ours[(maze, f"{role}@{chosen[role]}")]["score_d4rl"]
-            - theirs[(maze, f"{role}@{base_chosen[role]}")]["score_d4rl"]
-            for (ours, theirs), (_, chosen), (_, base_chosen) in zip(pairs, per_seed, base)
+            - theirs[(maze, f"{role}@{theirs_chosen[role]}")]["score_d4rl"]
+            for (ours, theirs), (_, chosen), (_, theirs_chosen) in zip(pairs, per_seed, parent_runs)
         ]
         yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze,
                          a=f"{role}@val", b=f"{parent}:{role}@val")  # fmt: skip
@@ -146,16 +155,16 @@ def paired_across_seeds(
     seeds = {v: [s for vv, s in sorted(runs) if vv == v] for v, _ in runs}
     for variant in sorted(seeds):
         per_seed = [episodes[(variant, s)] for s in seeds[variant]]
-        parent = (parents or {}).get(variant, "base")
-        base = [episodes[(parent, s)] for s in seeds[variant]] if (
+        parent = (parents or {}).get(variant, BASE)
+        parent_runs = [episodes[(parent, s)] for s in seeds[variant]] if (
             variant != parent and seeds[variant] == seeds.get(parent)
         ) else None  # fmt: skip
         for split in ("val", "test"):
             for maze in sorted({mz for values, _ in per_seed for mz, _ in values[split]}):
                 rows += paired_rows(variant, split, maze, per_seed, n_boot, seed)
-                if base is not None:
+                if parent_runs is not None:
                     rows += against_parent(
-                        variant, parent, split, maze, per_seed, base, n_boot, seed
+                        variant, parent, split, maze, per_seed, parent_runs, n_boot, seed
                     )
     table = pd.DataFrame(rows)
     log.info("paired over seeds:\n%s", table.to_string(index=False))
