@@ -6,6 +6,7 @@ rule sample:
     input:
         unpack(interpolator_input),
         split=f"{R}/shards/{{split}}",
+        train=rules.tokenize.output.train,
         teacher=owned("train_teacher", "model"),
         selector=owned("train_selector", "model"),
         phase1=owned("train_phase1", "model"),

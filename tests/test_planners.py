@@ -2,6 +2,8 @@
 `sample.inpaint` each maze plan starts at the observed state and ends at the goal position, as
 Diffuser conditions its plans; without it nothing forces either."""
 
+from itertools import combinations
+
 import pytest
 import torch
 from conftest import write_maze_shards
@@ -10,6 +12,8 @@ from interdiff_core.data.maze_dataset import load_split
 from interdiff_core.models.selector import make_selector
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.selection.dp import path_cost
+from interdiff_core.selection.keyframe_eval import best_fixed_nested, true_cost_matrix
 
 LEVELS = [3, 5]
 
@@ -55,3 +59,24 @@ def test_inpainted_plans_start_at_the_state_and_end_at_the_goal(tmp_path, inpain
             assert ends and torch.equal(plan[:, 0], start), p.key
         else:
             assert not ends, p.key
+
+
+def test_best_fixed_source_gives_every_episode_the_train_schedule(tmp_path):
+    """The `best_fixed` arm reads no conditioning: each episode gets the nested schedule with the
+    lowest mean true cost on train, which no other nested schedule beats on train."""
+    write_maze_shards(tmp_path, n=6, T=8)
+    d = load_split(tmp_path)
+    models = untrained_models(d.D, d.cond.shape[1], d.T)
+    with pytest.raises(ValueError, match="best_fixed needs the train split"):
+        models.keyframes("best_fixed", d, d.T)
+    models.fixed = best_fixed_nested(d.x, LEVELS, chunk=4)  # two chunks: the running sum
+    idx = models.keyframes("best_fixed", d, d.T)
+    assert [tuple(i.shape) for i in idx] == [(len(d), K) for K in LEVELS]
+    assert all(len(torch.unique(i, dim=0)) == 1 for i in idx)
+    mean = true_cost_matrix(d.x).mean(0, keepdim=True)
+    best = min(  # brute force over every level-0 schedule: endpoints plus K_0 − 2 inner frames
+        path_cost(mean, torch.tensor([[0, *inner, d.T - 1]])).item()
+        for inner in combinations(range(1, d.T - 1), LEVELS[0] - 2)
+    )
+    assert path_cost(mean, idx[0][:1]).item() == pytest.approx(best)
+    assert set(idx[0][0].tolist()) <= set(idx[1][0].tolist())

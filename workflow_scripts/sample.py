@@ -14,4 +14,5 @@ sample_all(
     snakemake.params.seed,
     snakemake.params.on_bad_sample,
     snakemake.input.get("interpolator"),
+    snakemake.input.train,
 )

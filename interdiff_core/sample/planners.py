@@ -32,7 +32,9 @@ from interdiff_core.selection.masks import interpolate, uniform_nested
 # Where two-phase's keyframe indices come from (`sample.keyframe_sources` adds arms beside the
 # selector's): `dp_true` runs the DP on the true cost against the ground truth: an oracle (the
 # lowest interpolation cost; on the executed score it scored lowest of the arms on the default run).
-KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true")
+# `best_fixed` is one schedule for every episode, the lowest mean true cost on train
+# (`best_fixed_nested`): the selector's trivial replacement when it learns a fixed schedule.
+KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true", "best_fixed")
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Models:
     teacher_meta: dict
     # how phase-2 fills the gaps between keyframes (phase2.interpolator, as phase-2 was trained)
     interp: KeyframeInterpolation = field(default_factory=KeyframeInterpolation)
+    # `[1, K_s]` per level: the `best_fixed` source's schedule (computed from the train split)
+    fixed: list[torch.Tensor] | None = None
 
     @classmethod
     def load(
@@ -98,6 +102,10 @@ class Models:
             return dphi_nested(self.dphi, d.cond, self.levels)
         if source == "dp_true":
             return dp_select_levels(true_cost_matrix(d.x), self.levels)
+        if source == "best_fixed":
+            if self.fixed is None:
+                raise ValueError("keyframe source best_fixed needs the train split's schedule")
+            return [f.expand(len(d), -1) for f in self.fixed]
         raise ValueError(f"sample.keyframe_sources: unknown source {source!r}")
 
 

@@ -107,6 +107,8 @@ def execute(
         teacher, selector, phase1, phase2, dphi = models["paths"]
         noise = models["cfg"]["phase2_noise"]
         loaded = Models.load(teacher, selector, phase1, phase2, noise, dphi)
+        loaded.fixed = [samples[f"best_fixed.{s}"] for s in range(len(loaded.levels))
+                        if f"best_fixed.{s}" in samples] or None  # fmt: skip
         cond_dim = samples["occ"][0].numel() * 2 + samples["start_goal"].shape[1]
         T = samples["gt"].shape[1]
         planners = build_planners(loaded, models["cfg"], T, cond_dim, "straight_line", seed)

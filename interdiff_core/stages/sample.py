@@ -19,6 +19,7 @@ from interdiff_core.io import save_tensors
 from interdiff_core.models.selector import select_nested
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.selection.keyframe_eval import best_fixed_nested
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,10 @@ def sample_all(
     seed: int,
     on_bad_sample: str = "error",
     interpolator_path=None,
+    train_dir=None,
 ) -> None:
+    """train_dir: the train split, read only for the `best_fixed` keyframe source (its schedule
+    is saved beside the plans as `best_fixed.<level>`, for replanning in `execute`)."""
     data = load_split(split_dir, on_bad_sample=on_bad_sample)
     skipped_split = data.skipped
     n = min(cfg["n_samples"], len(data))
@@ -51,6 +55,13 @@ def sample_all(
         interpolator_path,
         getattr(data, "latent_shape", None),
     )
+    fixed = {}
+    if "best_fixed" in cfg.get("keyframe_sources", []):
+        if train_dir is None:
+            raise ValueError("sample.keyframe_sources: best_fixed needs train_dir, the train split")
+        train_x = load_split(train_dir, on_bad_sample=on_bad_sample).x
+        models.fixed = best_fixed_nested(train_x, models.levels)
+        fixed = {f"best_fixed.{s}": idx for s, idx in enumerate(models.fixed)}
     planners = build_planners(models, cfg, data.T, data.cond.shape[1], data.baseline, seed)
     results: dict[str, torch.Tensor] = {}
     rows = []
@@ -82,4 +93,4 @@ def sample_all(
     )
     if data.domain == "video":
         meta["latent_shape"] = list(data.latent_shape)
-    save_tensors(out_path, {"gt": data.x, **data.sample_extras(), **results}, meta)
+    save_tensors(out_path, {"gt": data.x, **data.sample_extras(), **results, **fixed}, meta)
