@@ -54,7 +54,7 @@ def test_whole_video_dag_runs(tmp_path):
     arms = {
         f"{m}_{src}"
         for m in ("two_phase", "interp_only")
-        for src in ("uniform", "dp_dphi", "dp_true")
+        for src in ("uniform", "dp_dphi", "dp_true", "best_fixed")
     }
     assert set(table.method) == {"teacher", "untrained", "hold_first_frame", "interp_only",
                                  "two_phase", *arms}  # fmt: skip

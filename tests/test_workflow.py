@@ -22,9 +22,8 @@ PHASE2_AND_AFTER = {
     "summarize_runs",
     "all",
 }
-ARMS = {
-    f"{m}_{src}" for m in ("two_phase", "interp_only") for src in ("uniform", "dp_dphi", "dp_true")
-}
+SOURCES = ("uniform", "dp_dphi", "dp_true", "best_fixed")
+ARMS = {f"{m}_{src}" for m in ("two_phase", "interp_only") for src in SOURCES}
 METHODS = {"teacher", "untrained", "straight_line", "interp_only", "two_phase", *ARMS}
 
 
@@ -40,8 +39,15 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert (expert.success == 1).all() and np.allclose(expert.score, 100)  # its own reference
     assert executed.chosen_on_val.sum() == 2 * 2  # teacher and two-phase, once per split
     paired = pd.read_csv(res / "eval" / "paired.csv")
-    assert {("two_phase@4", "two_phase_uniform@4"), ("two_phase@4", "interp_only@4")} <= set(
-        zip(paired.a, paired.b)
+    assert {
+        ("two_phase@4", "two_phase_uniform@4"),
+        ("two_phase@4", "two_phase_best_fixed@4"),
+        ("two_phase@4", "interp_only@4"),
+    } <= set(zip(paired.a, paired.b))
+    samples, _ = load_tensors(res / "samples" / "test.safetensors")
+    fixed = [samples[f"best_fixed.{s}"] for s in range(2)]  # the arm's schedule, one row per level
+    assert [f.shape[0] for f in fixed] == [1, 1] and set(fixed[0][0].tolist()) < set(
+        fixed[1][0].tolist()
     )
     assert (paired.ci_lo <= paired["diff"]).all() and (paired["diff"] <= paired.ci_hi).all()
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
@@ -162,7 +168,7 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         load_tensors(tmp_path / "replan.safetensors"),
     )
     assert meta["config"]["replan_every"] == 100
-    for key in ("teacher@8", "two_phase@4"):
+    for key in ("teacher@8", "two_phase@4", "two_phase_best_fixed@4"):
         assert torch.equal(a[f"{key}.xy"][:, :101], b[f"{key}.xy"][:, :101])
         assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
     for key in ("expert", "random", "tracked_reference"):
