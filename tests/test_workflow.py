@@ -175,6 +175,44 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         assert torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
 
 
+def test_several_plans_per_episode_are_executed_and_averaged(finished, tmp_path):
+    """sample.plans_per_episode = 2: draw 0 is the plan of one draw per episode, draw 1 another
+    from its own noise; both are executed from the episode's start and the episode's score is
+    their mean; the references run once per episode."""
+    from interdiff_core.stages.episode_metrics import per_episode, split_values
+    from interdiff_core.stages.execute import execute
+    from interdiff_core.stages.sample import sample_all
+
+    cfg = yaml.safe_load((finished / "micro.yaml").read_text())
+    data, run = finished / "results" / "micro", finished / "results" / "micro" / "base" / "seed0"
+    models = [run / "models" / f"{m}.safetensors" for m in ("teacher", "selector", "phase1")]
+    models += [run / "models" / f"{m}.safetensors" for m in ("phase2", "dphi")]
+    out = tmp_path / "two.safetensors"
+    sample_all(data / "shards" / "val", *models, out, {**cfg["sample"], "plans_per_episode": 2},
+               0, train_dir=data / "shards" / "train")  # fmt: skip
+    one, one_meta = load_tensors(run / "samples" / "val.safetensors")
+    two, meta = load_tensors(out)
+    n = one_meta["n"]
+    assert (meta["n"], meta["episodes"], meta["plans_per_episode"]) == (2 * n, n, 2)
+    for key in ("gt", "start_goal", "keyframes", "teacher@8", "two_phase@4", "straight_line@0"):
+        assert torch.equal(two[key][:n], one[key]), key
+    assert torch.equal(two["straight_line@0"][n:], one["straight_line@0"])
+    assert not torch.equal(two["two_phase@4"][n:], one["two_phase@4"])
+    raw = data / "data" / "raw.safetensors"
+    execute(out, raw, "val", tmp_path / "two_ep.safetensors", 0)
+    rows, _ = load_tensors(tmp_path / "two_ep.safetensors")
+    assert torch.equal(rows["episode"], torch.arange(2 * n) % n)
+    assert torch.equal(rows["expert.dist"][n:], rows["expert.dist"][:n])
+    stored, _ = load_tensors(run / "episodes" / "val.safetensors")
+    assert torch.equal(rows["two_phase@4.dist"][:n], stored["two_phase@4.dist"])
+    values, _ = split_values(tmp_path / "two_ep.safetensors")
+    (maze, _), dist = next(iter(values)), rows["two_phase@4.dist"].numpy()
+    ref = (0.0, 100.0)  # the D4RL score does not read the own references
+    draws = [per_episode(dist[j * n : (j + 1) * n], maze, ref)["score_d4rl"] for j in (0, 1)]
+    assert np.allclose(values[(maze, "two_phase@4")]["score_d4rl"], (draws[0] + draws[1]) / 2)
+    assert len(values[(maze, "two_phase@4")]["success"]) == n
+
+
 def test_the_html_report_builds(finished):
     out = snakemake(finished, "--report", "report.html")
     assert out.returncode == 0 and (finished / "report.html").stat().st_size > 100_000

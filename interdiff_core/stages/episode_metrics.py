@@ -39,10 +39,19 @@ def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> di
     }
 
 
+def episode_means(values: dict, episode: np.ndarray) -> dict:
+    """Per-row values -> per-episode means over the episode's plan draws, in episode order."""
+    _, inverse = np.unique(episode, return_inverse=True)
+    counts = np.bincount(inverse)
+    return {k: np.bincount(inverse, weights=v) / counts for k, v in values.items()}
+
+
 def split_values(episodes_path) -> tuple[dict, dict]:
-    """{(maze, method): per-episode values} for one split, and the split's meta."""
+    """{(maze, method): per-episode values} for one split (the mean over an episode's plan draws
+    when `sample.plans_per_episode` > 1), and the split's meta."""
     t, meta = load_tensors(episodes_path)
     maze_id = t["maze_id"].numpy()
+    episode = t["episode"].numpy() if "episode" in t else np.arange(len(maze_id))
     values = {}
     for m, maze in enumerate(meta["mazes"]):
         rows = maze_id == m
@@ -55,7 +64,8 @@ def split_values(episodes_path) -> tuple[dict, dict]:
             float(returns(dist["expert"], OWN_RADIUS).mean()),
         )
         for method in meta["methods"]:
-            values[(maze, method)] = per_episode(dist[method], maze, ref_own)
+            rows_values = per_episode(dist[method], maze, ref_own)
+            values[(maze, method)] = episode_means(rows_values, episode[rows])
     return values, meta
 
 

@@ -8,6 +8,10 @@ it from there; the plan at t = 0 is still `sample`'s. Beside the plans, three re
 the same episodes: the noise-free waypoint expert that generated the data (closed loop), the
 tracker on the expert's reference plan (what the tracker alone loses), a uniformly random policy.
 
+With `sample.plans_per_episode = k` the samples hold k plans per episode (row `j * n + i`:
+draw j of episode i); each is executed from episode i's start, and the references, which do not
+plan, run once per episode and are copied to the other draws' rows.
+
 Records only (positions, distance to the goal per step); scoring is `episode_metrics`.
 """
 
@@ -90,9 +94,11 @@ def execute(
     samples, meta = load_tensors(samples_path)
     raw, raw_meta = load_tensors(raw_path)
     mazes, stride, n = raw_meta["mazes"], raw_meta["stride"], meta["n"]
-    maze_id = raw[f"{split}.maze_id"][:n].numpy()
-    start_xy = raw[f"{split}.start_xy"][:n].numpy()
-    goal_xy = raw[f"{split}.goal_xy"][:n].numpy()
+    n_episodes = meta.get("episodes", n)
+    episode = np.arange(n) % n_episodes  # row -> episode (k plans per episode)
+    maze_id = raw[f"{split}.maze_id"][:n_episodes].numpy()[episode]
+    start_xy = raw[f"{split}.start_xy"][:n_episodes].numpy()[episode]
+    goal_xy = raw[f"{split}.goal_xy"][:n_episodes].numpy()[episode]
     if not np.array_equal(maze_id, samples["maze_id"].numpy()):
         raise ValueError(f"{samples_path} and {raw_path} ({split}) disagree on the episodes")
     grid = samples["occ"].shape[-1]
@@ -121,6 +127,9 @@ def execute(
         maze = mazes[maze_id[i]]
         steps = EPISODE_STEPS[maze]
         for k, method in enumerate(methods):
+            if method in REFERENCES and i >= n_episodes:  # no plan: the same run every draw
+                dist[k, i], xy[k, i] = dist[k, episode[i]], xy[k, episode[i]]
+                continue
             policy = _policy(method, plans, i, maze, stride, seed * 100_003 + i, replan)
             rec = run_episode(envs[maze_id[i]], policy, steps, start_xy[i], goal_xy[i])
             dist[k, i, :steps] = rec["dist"]
@@ -132,6 +141,7 @@ def execute(
     tensors = {f"{m}.dist": torch.from_numpy(dist[k]) for k, m in enumerate(methods)}
     tensors.update({f"{m}.xy": torch.from_numpy(xy[k]) for k, m in enumerate(methods)})
     tensors["maze_id"] = torch.from_numpy(maze_id)
+    tensors["episode"] = torch.from_numpy(episode)
     tensors["goal_xy"] = torch.from_numpy(goal_xy)
     for key, world in plans.items():
         tensors[f"{key}.plan"] = torch.from_numpy(world)
@@ -143,5 +153,6 @@ def execute(
         rows=meta["rows"],
         mazes=mazes,
         n=n,
+        episodes=n_episodes,
     )
     save_tensors(out_path, tensors, out_meta)

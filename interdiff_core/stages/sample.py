@@ -5,6 +5,10 @@ line from start to goal, and the two-phase sampler (selector -> phase-1 -> inter
 the flow interpolator as phase-2 trained -> phase-2 levels) and its interpolation-only ablation
 at several phase-1 step counts. For each: network evaluations (NFE), tokens processed (frames +
 conditioning tokens, summed over NFE) and wall time.
+
+`plans_per_episode = k` draws k plans for every episode (rows `j * n + i`: draw j of episode
+i), draw j from the generator seeded `plan_seed(seed, j)`, so draw 0 is the plan of k = 1 and
+executing them all averages the plan noise out of each episode's score (`episode_metrics`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from interdiff_core.sample.planners import Models, build_planners
 from interdiff_core.selection.keyframe_eval import best_fixed_nested
 
 log = logging.getLogger(__name__)
+
+
+def plan_seed(seed: int, draw: int) -> int:
+    """The noise seed of a split's plan draw `draw` (0: the only one when k = 1)."""
+    return seed + 1_000_003 * draw
 
 
 @torch.no_grad()
@@ -45,6 +54,9 @@ def sample_all(
     skipped_split = data.skipped
     n = min(cfg["n_samples"], len(data))
     data = data.subset(torch.arange(n))
+    k = cfg.get("plans_per_episode", 1)
+    if k > 1 and data.domain == "video":
+        raise ValueError("sample.plans_per_episode > 1 is for maze episodes (executed plans)")
     models = Models.load(
         teacher_path,
         selector_path,
@@ -67,8 +79,9 @@ def sample_all(
     rows = []
     for p in planners:
         t0 = time.perf_counter()
-        results[p.key] = p.plan(data, torch.Generator().manual_seed(seed))
-        seconds = time.perf_counter() - t0
+        draws = [p.plan(data, torch.Generator().manual_seed(plan_seed(seed, j))) for j in range(k)]
+        results[p.key] = torch.cat(draws)
+        seconds = (time.perf_counter() - t0) / k
         rows.append(
             dict(
                 method=p.method,
@@ -79,18 +92,22 @@ def sample_all(
             )
         )
         log.info("%-14s steps=%-3d nfe=%-3d %.4f s/plan", p.method, p.steps, p.nfe, seconds / n)
-    results["keyframes"] = select_nested(models.selector, data.cond, models.levels, data.T)[0]
+    keyframes = select_nested(models.selector, data.cond, models.levels, data.T)[0]
+    results["keyframes"] = keyframes.repeat(k, 1)
     skipped = {"train": models.teacher_meta.get("skipped_samples", 0), "test": skipped_split}
     meta = stage_meta(
         "sample",
         cfg,
         rows=rows,
         levels=models.levels,
-        n=n,
+        n=n * k,
+        episodes=n,
+        plans_per_episode=k,
         domain=data.domain,
         skipped=skipped,
         interpolator=models.interp.kind,
     )
     if data.domain == "video":
         meta["latent_shape"] = list(data.latent_shape)
-    save_tensors(out_path, {"gt": data.x, **data.sample_extras(), **results, **fixed}, meta)
+    drawn = data.subset(torch.arange(n).repeat(k))  # one row per plan draw
+    save_tensors(out_path, {"gt": drawn.x, **drawn.sample_extras(), **results, **fixed}, meta)
