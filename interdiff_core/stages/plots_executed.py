@@ -24,8 +24,9 @@ PROTOCOL = (
     "Diffuser) tracked by a = (p[t+1] - xy) + (v[t+1] - v); plans of T states "
     "`stride` env steps apart (see config); trained on our own expert stream (plus the share "
     "data.rest_episodes of expert episodes started at rest), not D4RL's 1M/2M/4M steps; mean "
-    "over the test episodes of one training seed. Published: D4RL maze2d-v1 datasets, "
-    "H = 128/256/384, scores as reported."
+    "over the test episodes of one training seed, each episode scored by the mean over its "
+    "{plans} plan draw(s), each executed. Published: D4RL maze2d-v1 datasets, H = 128/256/384, "
+    "scores as reported."
 )
 
 
@@ -76,8 +77,8 @@ def _walls(ax, maze: str) -> None:
     ax.set_yticks([])
 
 
-def executed_trajectories(episodes_path, methods: list[str], n: int, path) -> None:
-    t, meta = load_tensors(episodes_path)
+def executed_trajectories(t: dict, meta: dict, methods: list[str], n: int, path) -> None:
+    """The first n rows (draw 0 of the first n episodes) of an episodes file's tensors."""
     n = min(n, int(meta["n"]))
     fig, axes = plt.subplots(n, len(methods), figsize=(2.6 * len(methods), 2.6 * n), squeeze=False)
     for i in range(n):
@@ -98,7 +99,7 @@ def executed_trajectories(episodes_path, methods: list[str], n: int, path) -> No
     _save(fig, path)
 
 
-def literature_table(test: pd.DataFrame) -> pd.DataFrame:
+def literature_table(test: pd.DataFrame, plans_per_episode: int = 1) -> pd.DataFrame:
     chosen = test[test.chosen_on_val | test.method.isin(list(LEVELS))]
     rows = [
         dict(method=f"{r.method}@{r.steps}", maze=r.maze, score_d4rl=r.score_d4rl,
@@ -110,7 +111,7 @@ def literature_table(test: pd.DataFrame) -> pd.DataFrame:
         for maze in sorted(test.maze.unique()):
             rows.append(dict(method=name, maze=maze, score_d4rl=scores[maze], source="published"))
     table = pd.DataFrame(rows)
-    table["protocol"] = PROTOCOL
+    table["protocol"] = PROTOCOL.format(plans=plans_per_episode)
     return table
 
 
@@ -124,6 +125,8 @@ def plots_executed(table_csv, timing_csv, episodes_path, out: dict, n_examples: 
     if two is not None:
         keys.append(two.replace("two_phase", "interp_only"))
     methods = [*keys, "straight_line@0", "expert", "tracked_reference"]
-    executed_trajectories(episodes_path, methods, n_examples, out["rollouts"])
+    episodes, meta = load_tensors(episodes_path)
+    executed_trajectories(episodes, meta, methods, n_examples, out["rollouts"])
+    plans = meta["n"] // meta.get("episodes", meta["n"])
     with atomic_path(out["literature"]) as tmp:
-        literature_table(test).to_csv(tmp, index=False, float_format="%.4g")
+        literature_table(test, plans).to_csv(tmp, index=False, float_format="%.4g")
