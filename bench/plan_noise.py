@@ -15,26 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from interdiff_core.envs.pointmaze import D4RL_REF
-from interdiff_core.io import load_tensors
-from interdiff_core.metrics.episodes import normalised_score, returns
-from interdiff_core.stages.episode_metrics import D4RL_RADIUS
+from interdiff_core.stages.episode_metrics import split_values
 
 
 def draw_differences(episodes_path, a: str, b: str) -> np.ndarray:
     """[k, n] per-draw D4RL score difference a − b (one maze per run, as the maze configs)."""
-    t, meta = load_tensors(episodes_path)
-    (maze,) = {meta["mazes"][m] for m in t["maze_id"].tolist()}
-    n = meta.get("episodes", meta["n"])
-
-    def score(method):
-        if method not in meta["methods"]:
-            raise SystemExit(f"{episodes_path}: no method {method!r}; has {meta['methods']}")
-        dist = t[f"{method}.dist"].numpy()
-        dist = dist[:, : np.isfinite(dist).sum(axis=1).max()]
-        return normalised_score(returns(dist, D4RL_RADIUS), *D4RL_REF[maze])
-
-    return (score(a) - score(b)).reshape(-1, n)  # row j * n + i: draw j of episode i
+    values, meta = split_values(episodes_path, per_draw=True)
+    (maze,) = {m for m, _ in values}
+    if (maze, a) not in values or (maze, b) not in values:
+        raise SystemExit(f"{episodes_path}: needs methods {a!r} and {b!r}; has {meta['methods']}")
+    diff = values[(maze, a)]["score_d4rl"] - values[(maze, b)]["score_d4rl"]
+    return diff.reshape(-1, meta.get("episodes", meta["n"]))  # row j * n + i: draw j of episode i
 
 
 def main() -> None:

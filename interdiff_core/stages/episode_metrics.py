@@ -46,9 +46,10 @@ def episode_means(values: dict, episode: np.ndarray) -> dict:
     return {k: np.bincount(inverse, weights=v) / counts for k, v in values.items()}
 
 
-def split_values(episodes_path) -> tuple[dict, dict]:
+def split_values(episodes_path, per_draw: bool = False) -> tuple[dict, dict]:
     """{(maze, method): per-episode values} for one split (the mean over an episode's plan draws
-    when `sample.plans_per_episode` > 1), and the split's meta."""
+    when `sample.plans_per_episode` > 1; per_draw: one value per row, draw j of episode i at
+    row j * n + i), and the split's meta."""
     t, meta = load_tensors(episodes_path)
     maze_id = t["maze_id"].numpy()
     episode = t["episode"].numpy() if "episode" in t else np.arange(len(maze_id))
@@ -65,7 +66,9 @@ def split_values(episodes_path) -> tuple[dict, dict]:
         )
         for method in meta["methods"]:
             rows_values = per_episode(dist[method], maze, ref_own)
-            values[(maze, method)] = episode_means(rows_values, episode[rows])
+            values[(maze, method)] = (
+                rows_values if per_draw else episode_means(rows_values, episode[rows])
+            )
     return values, meta
 
 
