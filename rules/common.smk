@@ -87,3 +87,13 @@ def maze_raw():
     data expert's runs of the evaluation tasks; dphi_targets: the goals of the episodes from
     rest). Clips: nothing."""
     return {"raw": f"{R}/data/raw.safetensors"} if DOMAIN == "maze2d" else {}
+
+
+def maze_expert_costs():
+    """Mazes: the expert runs' mean segment costs of the evaluation tasks (eval_keyframes'
+    `dp_expert_mean` bound). Clips: nothing."""
+    return (
+        {"expert_costs": f"{R}/data/expert_costs.safetensors"}
+        if DOMAIN == "maze2d"
+        else {}
+    )

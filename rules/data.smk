@@ -39,3 +39,23 @@ rule tokenize:
         code=stage_digest("tokenize"),
     script:
         "../workflow_scripts/tokenize.py"
+
+
+rule expert_costs:
+    input:
+        raw=rules.prepare_data.output.raw,
+    output:
+        costs=f"{R}/data/expert_costs.safetensors",
+    log:
+        f"{R}/logs/expert_costs.log",
+    conda:
+        CONDA_ENV
+    resources:
+        **slurm_resources(C["run"]),
+        mem_mb=2000,
+        runtime=30,
+    params:
+        runs=C["evaluate"]["expert_runs"],
+        code=stage_digest("expert_costs"),
+    script:
+        "../workflow_scripts/expert_costs.py"

@@ -86,7 +86,7 @@ rule episode_metrics:
         mem_mb=2000,
         runtime=10,
     params:
-        cfg=section("evaluate"),
+        n_boot=section("evaluate", "bootstrap"),
         seed=TRAIN_SEED,
         code=stage_digest("episode_metrics"),
     script:

@@ -4,6 +4,7 @@
 rule eval_keyframes:
     input:
         **maze_raw(),
+        **maze_expert_costs(),
         train=rules.tokenize.output.train,
         val=rules.tokenize.output.val,
         test=rules.tokenize.output.test,

@@ -128,6 +128,14 @@ def test_keyframe_costs_table_values_and_flag():
     assert (table["best_fixed"] <= table["uniform"] + 1e-9).all()
     want0 = true[torch.arange(20)[:, None], uni[0][:, :-1], uni[0][:, 1:]].sum(1).mean()
     assert table.loc[0, "uniform"] == pytest.approx(want0.item(), rel=1e-6)
+    assert "dp_expert_mean" not in table.columns  # optional: only when the source is given
+    sel["s"]["dp_expert_mean"] = bad
+    with_bound = keyframe_costs_table({"s": true}, sel, levels)
+    assert with_bound["expert_mean_loses_to_uniform"].all()
+    assert (with_bound["dp_expert_mean"] == with_bound["dp_dphi"]).all()
+    assert (with_bound["expert_mean_minus_uniform"] == with_bound["dphi_minus_uniform"]).all()
+    sel["s"]["dp_expert_mean"] = best
+    assert not keyframe_costs_table({"s": true}, sel, levels)["expert_mean_loses_to_uniform"].any()
 
 
 def test_targets_on_every_segment_train_the_table_form(tmp_path):
@@ -221,3 +229,19 @@ def test_rest_episode_windows_are_told_the_goal_they_were_driven_to(tmp_path):
     save_tensors(tmp_path / "shifted.safetensors", shifted)
     with pytest.raises(ValueError, match="do not line up"):
         dphi_targets(tmp_path / "shifted.safetensors", *args[1:], tmp_path / "raw.safetensors")
+
+
+def test_expert_costs_reject_what_does_not_fit():
+    from interdiff_core.stages.eval_keyframes import expert_split_costs
+    from interdiff_core.stages.expert_costs import expert_mean_costs
+
+    with pytest.raises(ValueError, match="evaluate.expert_runs"):
+        expert_mean_costs("raw.safetensors", 5, "val", 0)
+    data = type("Split", (), {"T": 4, "__len__": lambda self: 3})()
+    want = r"costs.safetensors: key 'val' expected shape \(3, 4, 4\)"
+    with pytest.raises(ValueError, match=want):
+        expert_split_costs({"val": torch.zeros(2, 4, 4)}, "costs.safetensors", "val", data)
+    with pytest.raises(ValueError, match="no such key"):
+        expert_split_costs({}, "costs.safetensors", "test", data)
+    ok = torch.zeros(3, 4, 4)
+    assert expert_split_costs({"val": ok}, "costs.safetensors", "val", data) is ok

@@ -63,6 +63,9 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     }
     assert set(zip(keyframes.split, keyframes.reference, keyframes.conditioning)) == refs
     assert (keyframes.dp_true <= keyframes.uniform + 1e-9).all()  # the truth's own DP is a bound
+    coarsest = keyframes[keyframes.level == 0]  # finer levels are supersets: not each optimal
+    assert (coarsest.dp_true <= coarsest.dp_expert_mean + 1e-9).all()
+    assert keyframes.expert_mean_loses_to_uniform.dtype == bool
     for name in ("frontier", "trajectories", "keyframes", "losses", "executed"):
         assert (res / "plots" / f"{name}.png").stat().st_size > 1000
     assert (finished / "results" / "micro" / "logs" / "prepare_data.log").exists()
@@ -173,6 +176,28 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
     for key in ("expert", "random", "tracked_reference"):
         assert torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
+
+
+def test_expert_costs_are_the_mean_over_the_expert_runs(finished):
+    """expert_costs: each evaluation episode's true segment costs averaged over
+    `evaluate.expert_runs` runs of the data expert, each from its own seed, none the reference
+    run eval_keyframes draws with the training seed."""
+    from interdiff_core.data.maze2d import grid_side
+    from interdiff_core.selection.keyframe_eval import true_cost_matrix
+    from interdiff_core.stages.expert_costs import FIRST_RUN_SEED
+    from interdiff_core.stages.prepare_data import data_expert_references
+
+    data = finished / "results" / "micro"
+    raw = data / "data" / "raw.safetensors"
+    costs, meta = load_tensors(data / "data" / "expert_costs.safetensors")
+    assert meta["config"]["runs"] == 2 and set(costs) == {"val", "test"}
+    grid = grid_side(load_tensors(raw)[1]["mazes"])
+    runs = [data_expert_references(raw, "val", grid, FIRST_RUN_SEED + r) for r in range(2)]
+    assert not torch.equal(runs[0], runs[1])
+    want = (true_cost_matrix(runs[0]) + true_cost_matrix(runs[1])) / 2
+    torch.testing.assert_close(costs["val"], want)
+    reference = data_expert_references(raw, "val", grid, 0)
+    assert not any(torch.equal(reference, r) for r in runs)
 
 
 def test_several_plans_per_episode_are_executed_and_averaged(finished, tmp_path):

@@ -6,6 +6,6 @@ episode_metrics(
     {"val": snakemake.input.val, "test": snakemake.input.test},
     snakemake.output.table,
     snakemake.output.paired,
-    snakemake.params.cfg["bootstrap"],
+    snakemake.params.n_boot,
     snakemake.params.seed,
 )

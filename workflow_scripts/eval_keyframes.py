@@ -12,4 +12,5 @@ eval_keyframes(
     snakemake.params.on_bad_sample,
     snakemake.input.get("raw"),
     snakemake.params.reference_seed,
+    snakemake.input.get("expert_costs"),
 )

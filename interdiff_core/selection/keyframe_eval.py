@@ -19,6 +19,9 @@ SOURCES = {
     "uniform": "uniform spacing",
     "best_fixed": "the single nested schedule with the lowest mean true cost on train",
 }
+# optional (mazes): DP over the mean true cost of the data expert's runs of each task, the pick of
+# a perfect D_phi of the training distribution (simulator and evaluation tasks: a bound)
+EXPERT_MEAN = "dp_expert_mean"
 
 
 def true_cost_matrix(x: torch.Tensor, chunk: int = 128) -> torch.Tensor:
@@ -46,22 +49,27 @@ def keyframe_costs_table(
     levels: list[int],
 ) -> pd.DataFrame:
     """One row per split and level: mean ± s.e. of the true cost of each source's keyframes,
-    the paired difference DP(D_phi) − uniform with its s.e., and `dphi_loses_to_uniform`.
+    the paired difference DP(D_phi) − uniform with its s.e., and `dphi_loses_to_uniform`; with
+    the optional `EXPERT_MEAN` source, the same difference and flag for it.
 
     true_costs: split -> [N, T, T] true segment costs; selections: split -> source (keys of
-    `SOURCES`) -> one `[N or 1, K_s]` index tensor per level (a single row is broadcast)."""
+    `SOURCES`, optionally `EXPERT_MEAN`) -> one `[N or 1, K_s]` index tensor per level (a single
+    row is broadcast)."""
     rows = []
     for split, costs in true_costs.items():
         N = costs.shape[0]
+        names = [*SOURCES, *[EXPERT_MEAN] * (EXPERT_MEAN in selections[split])]
         for s, K in enumerate(levels):
             row: dict = {"split": split, "level": s, "K": K, "n": N}
             per = {}
-            for name in SOURCES:
+            for name in names:
                 idx = selections[split][name][s].expand(N, -1)
                 per[name] = path_cost(costs, idx)
                 row[name], row[f"{name}_se"] = mean_se(per[name])
-            diff = per["dp_dphi"] - per["uniform"]
-            row["dphi_minus_uniform"], row["dphi_minus_uniform_se"] = mean_se(diff)
-            row["dphi_loses_to_uniform"] = bool(row["dp_dphi"] >= row["uniform"])
+            for name, short in [("dp_dphi", "dphi"), (EXPERT_MEAN, "expert_mean")]:
+                if name in per:
+                    diff = per[name] - per["uniform"]
+                    row[f"{short}_minus_uniform"], row[f"{short}_minus_uniform_se"] = mean_se(diff)
+                    row[f"{short}_loses_to_uniform"] = bool(row[name] >= row["uniform"])
             rows.append(row)
     return pd.DataFrame(rows)
