@@ -2,12 +2,15 @@
 `data/expert_costs.safetensors` (rule expert_costs) and a trained seed's D_phi targets, D_phi is
 retrained by the train_dphi stage under a few settings (three seeds each, and their ensemble:
 the mean of their cost matrices) and, with `--denoised R`, on the same tasks with each target
-averaged over R fresh runs of the data expert (is the single run's noise what limits it?). The
+averaged over R fresh runs of the data expert (is the single run's noise what limits it?), and
+with `--extra-tasks N` on N more episodes from rest drawn as prepare_data draws them (are there
+too few tasks?). The
 nested DP's keyframes are scored on the split's *expected* true cost (the mean over the expert
 runs of expert_costs) beside uniform spacing and the bound (`dp_expert_mean`: DP over that same
 expected cost, the pick of a perfect D_phi of the training distribution).
 
-    python bench/dphi_headroom.py --run results/medium_cpu --seed-dir base/seed0 --denoised 8
+    python bench/dphi_headroom.py --run results/medium_cpu --seed-dir base/seed0 --denoised 8 \
+        --extra-tasks 3000
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import torch
 import yaml
 
 from interdiff_core.data.maze2d import grid_side
-from interdiff_core.data.maze_windows import to_model
+from interdiff_core.data.maze_dataset import with_goal
+from interdiff_core.data.maze_streams import rest_episodes
+from interdiff_core.data.maze_windows import goal_to_model, to_model
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
@@ -59,6 +64,23 @@ def denoised_targets(run: Path, seed_dir: Path, targets: dict, runs: int) -> tor
     return (total / runs).flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
 
 
+def extra_task_targets(run: Path, targets: dict, n: int) -> dict:
+    """Targets on n new episodes from rest (their own seed), conditioned as the targets' rows:
+    the maze's occupancy and SDF, the episode's first state and the goal it was driven to."""
+    raw, meta = load_tensors(run / "data" / "raw.safetensors")
+    maze, grid, T = meta["mazes"][0], grid_side(meta["mazes"]), raw["train.state"].shape[1]
+    noise, stride = meta["config"].get("action_noise", 0.5), meta["stride"]
+    states, goals = rest_episodes(maze, n, (T - 1) * stride, [12_345, 7], noise)
+    x = torch.from_numpy(to_model(states[:, ::stride], maze, grid))
+    cond = targets["cond"][:1].repeat(n, 1)
+    cond[:, -6:-2] = x[:, 0]
+    cond = with_goal(cond, torch.from_numpy(goal_to_model(goals, maze, grid)))
+    seg = targets["seg"][:1].expand(n, -1, -1)
+    cost = true_cost_matrix(x).flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
+    return {"cond": torch.cat([targets["cond"], cond]), "seg": torch.cat([targets["seg"], seg]),
+            "cost": torch.cat([targets["cost"], cost])}  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--run", type=Path, default=Path("results/medium_cpu"))
@@ -68,6 +90,7 @@ def main() -> None:
     p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--denoised", type=int, default=0, help="fresh expert runs per task (0: off)")
+    p.add_argument("--extra-tasks", type=int, default=0, help="new episodes from rest (0: off)")
     a = p.parse_args()
     cfg = yaml.safe_load(open(a.config))
     levels, base = cfg["dp"]["levels"], {**cfg["dphi"], "checkpoint_every": 10**9}
@@ -83,14 +106,19 @@ def main() -> None:
     print(f"{a.split}: expected true cost of the keyframes, K = {levels}")
     print(f"{'uniform':28s}{score(uniform_nested(len(data), data.T, levels))}")
     print(f"{'bound (dp_expert_mean)':28s}{score(dp_select_levels(expected, levels))}")
-    runs = {f"{name}": (targets["cost"], SETTINGS[name]) for name in a.settings}
+    runs = {name: (targets, SETTINGS[name]) for name in a.settings}
     if a.denoised:
         cost = denoised_targets(a.run, seed_dir, targets, a.denoised)
-        runs[f"config, targets x{a.denoised}"] = (cost, {})
+        runs[f"config, targets x{a.denoised}"] = ({**targets, "cost": cost}, {})
+    if a.extra_tasks:
+        runs[f"config, +{a.extra_tasks} tasks"] = (
+            extra_task_targets(a.run, targets, a.extra_tasks),
+            {},
+        )
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (cost, over) in runs.items():
+        for name, (these, over) in runs.items():
             path = Path(tmp) / "targets.safetensors"
-            save_tensors(path, {**targets, "cost": cost}, tmeta)
+            save_tensors(path, these, tmeta)
             run_cfg = {**base, **over, "model": {**base["model"], **over.get("model", {})}}
             mats = []
             for seed in range(a.seeds):
