@@ -2,7 +2,8 @@
 `runs` runs of the data-generating expert (its action noise) from the episode's start towards
 its goal. D_phi learns the true cost of such runs from the task alone, so the best it can
 predict for a task is this mean (the expected cost, for the squared error it trains on), and the
-DP over it picks the keyframes of a perfect D_phi of the training distribution:
+same nested DP that D_phi's costs go through picks over it the keyframes of a perfect D_phi of
+the training distribution (up to the noise of `runs` runs):
 `eval/keyframes.csv` reports them as `dp_expert_mean`, a bound that uses the simulator and the
 evaluation tasks, not a method. Where that bound does not beat uniform spacing either, no D_phi
 trained on the data can: the references differ from what it learned from."""
@@ -22,7 +23,7 @@ from interdiff_core.stages.prepare_data import data_expert_references
 log = logging.getLogger(__name__)
 
 # the runs' seeds (`data_expert_references`' seed) start here, well clear of the single
-# reference run eval_keyframes draws with the training seed (0, 1, ...)
+# `data_expert` reference run eval_keyframes draws with the data's seed (run.seed)
 FIRST_RUN_SEED = 10_000
 
 
