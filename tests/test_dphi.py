@@ -245,3 +245,49 @@ def test_expert_costs_reject_what_does_not_fit():
         expert_split_costs({}, "costs.safetensors", "test", data)
     ok = torch.zeros(3, 4, 4)
     assert expert_split_costs({"val": ok}, "costs.safetensors", "val", data) is ok
+
+
+def test_simulated_episodes_from_rest_extend_dphi_targets(tmp_path):
+    """dphi.extra_rest_episodes: more episodes of the data expert from rest, simulated with
+    their own seed, conditioned as the rest episodes are (the maze's occupancy and SDF, their
+    first state, the goal they were driven to) and appended to D_phi's targets."""
+    from interdiff_core.data.maze2d import grid_side
+    from interdiff_core.data.maze_windows import to_model
+    from interdiff_core.io import load_tensors, save_tensors
+    from interdiff_core.stages.dphi_targets import dphi_targets
+    from interdiff_core.stages.prepare_data import simulated_rest_episodes
+
+    gen = torch.Generator().manual_seed(6)
+    G, T, N = grid_side(["umaze"]), 5, 4
+    state = torch.rand(N, T, 4, generator=gen) - 0.5
+    raw = {"train.from_rest": torch.tensor([False, True, True, True]), "train.state": state,
+           "train.goal_xy": torch.rand(N, 2, generator=gen) - 0.5,
+           "train.maze_id": torch.zeros(N, dtype=torch.long)}  # fmt: skip
+    meta = {"mazes": ["umaze"], "stride": 3, "config": {"action_noise": 0.5}}
+    save_tensors(tmp_path / "raw.safetensors", raw, meta)
+    x = torch.from_numpy(to_model(state.numpy(), "umaze", G))
+    cond = torch.rand(N, 2 * G * G + 6, generator=gen)
+    save_tensors(tmp_path / "cache.safetensors", {"index": torch.arange(N), "x": x, "cond": cond})
+
+    x_new, cond_new = simulated_rest_episodes(tmp_path / "raw.safetensors", cond[1], 3, 0)
+    assert x_new.shape == (3, T, 4) and cond_new.shape == (3, cond.shape[1])
+    torch.testing.assert_close(cond_new[:, :-6], cond[1:2, :-6].expand(3, -1))
+    torch.testing.assert_close(cond_new[:, -6:-2], x_new[:, 0])
+    assert x_new[:, 0, 2:].abs().max() < 1e-6  # from rest
+    assert not torch.equal(x_new[:, -1], x_new[:, 0])  # they move
+    again, _ = simulated_rest_episodes(tmp_path / "raw.safetensors", cond[1], 3, 0)
+    other, _ = simulated_rest_episodes(tmp_path / "raw.safetensors", cond[1], 3, 1)
+    assert torch.equal(again, x_new) and not torch.equal(other, x_new)
+
+    cfg = {"kind": "oracle", "segments_per_sample": 0, "windows": "rest_episodes",
+           "extra_rest_episodes": 3}  # fmt: skip
+    args = (tmp_path / "cache.safetensors", None, tmp_path / "t.safetensors")
+    dphi_targets(*args, cfg, 0, [3], tmp_path / "raw.safetensors")
+    t, _ = load_tensors(tmp_path / "t.safetensors")
+    assert t["cond"].shape[0] == 3 + 3
+    torch.testing.assert_close(t["cond"][3:], cond_new)
+    torch.testing.assert_close(t["cost"], oracle_costs(torch.cat([x[1:], x_new]), t["seg"]))
+    with pytest.raises(ValueError, match="needs dphi.kind: oracle"):
+        dphi_targets(*args, {**cfg, "kind": "teacher"}, 0, [3], tmp_path / "raw.safetensors")
+    with pytest.raises(ValueError, match="needs dphi.windows: rest_episodes"):
+        dphi_targets(*args, {**cfg, "windows": "all"}, 0, [3], tmp_path / "raw.safetensors")

@@ -25,7 +25,7 @@ from interdiff_core.selection.costs import (
     teacher_level_costs,
     weighting_disagreement,
 )
-from interdiff_core.stages.prepare_data import rest_episode_conditioning
+from interdiff_core.stages.prepare_data import rest_episode_conditioning, simulated_rest_episodes
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,18 @@ def dphi_targets(
         x = c["x"]
         log.info("D_phi targets on the %d of %d windows that are episodes from rest, "
                  "conditioned on their goals", len(x), len(rows))  # fmt: skip
+        n_extra = cfg.get("extra_rest_episodes", 0)
+        if n_extra:
+            if cfg["kind"] != "oracle":
+                raise ValueError(
+                    "dphi.extra_rest_episodes needs dphi.kind: oracle (the simulated episodes "
+                    f"have no teacher predictions cached), got {cfg['kind']!r}"
+                )
+            x_new, cond_new = simulated_rest_episodes(raw_path, cond[0], n_extra, seed)
+            x, cond = torch.cat([x, x_new]), torch.cat([cond, cond_new])
+            log.info("plus %d simulated episodes from rest", n_extra)
+    elif cfg.get("extra_rest_episodes", 0):
+        raise ValueError("dphi.extra_rest_episodes needs dphi.windows: rest_episodes")
     elif windows != "all":
         raise ValueError(f"dphi.windows must be 'all' or 'rest_episodes', got {windows!r}")
     N, T, _ = x.shape

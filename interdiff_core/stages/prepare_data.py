@@ -155,6 +155,26 @@ def rest_episode_conditioning(raw_path, index: torch.Tensor, cond: torch.Tensor,
     return rows, with_goal(cond[rows], torch.from_numpy(goal[rows.numpy()]))
 
 
+def simulated_rest_episodes(raw_path, cond: torch.Tensor, n: int, seed: int):
+    """n more episodes of the data expert from rest, drawn as prepare_data draws
+    `data.rest_episodes` (random start and goal cells, the data's action noise) but from their
+    own seed and in the simulator: (model-frame states [n, T, 4], their conditioning [n, C]
+    built as `rest_episode_conditioning`'s from `cond` [C] (a row of the same maze: its
+    occupancy and SDF), their first state and the goal each was driven to). One maze only."""
+    t, meta = load_tensors(raw_path)
+    if len(meta["mazes"]) != 1:
+        raise ValueError(
+            f"{raw_path}: simulated episodes from rest need one maze, got {meta['mazes']}"
+        )
+    maze, grid, stride = meta["mazes"][0], grid_side(meta["mazes"]), meta["stride"]
+    T, noise = t["train.state"].shape[1], meta["config"].get("action_noise", 0.5)
+    states, goals = rest_episodes(maze, n, (T - 1) * stride, [seed, 2], noise)
+    x = torch.from_numpy(to_model(states[:, ::stride], maze, grid))
+    rows = cond[None].repeat(n, 1)
+    rows[:, -6:-2] = x[:, 0]  # cond_vector ends with the first state [4] and the goal [2]
+    return x, with_goal(rows, torch.from_numpy(goal_to_model(goals, maze, grid)))
+
+
 def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:
     if cfg["domain"] != "maze2d":
         raise ValueError(f"prepare_data is the maze2d stage; data.domain is {cfg['domain']!r}")
