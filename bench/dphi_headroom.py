@@ -23,16 +23,14 @@ import torch
 import yaml
 
 from interdiff_core.data.maze2d import grid_side
-from interdiff_core.data.maze_dataset import with_goal
-from interdiff_core.data.maze_streams import rest_episodes
-from interdiff_core.data.maze_windows import goal_to_model, to_model
+from interdiff_core.data.maze_windows import to_model
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.selection.dp import dp_select_levels, path_cost
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import uniform_nested
-from interdiff_core.stages.prepare_data import reference_plans
+from interdiff_core.stages.prepare_data import reference_plans, simulated_rest_episodes
 from interdiff_core.stages.train_dphi import train_dphi
 
 SETTINGS = {  # name -> overrides of the config's dphi section
@@ -65,17 +63,13 @@ def denoised_targets(run: Path, seed_dir: Path, targets: dict, runs: int) -> tor
 
 
 def extra_task_targets(run: Path, targets: dict, n: int) -> dict:
-    """Targets on n new episodes from rest (their own seed), conditioned as the targets' rows:
-    the maze's occupancy and SDF, the episode's first state and the goal it was driven to."""
-    raw, meta = load_tensors(run / "data" / "raw.safetensors")
-    maze, grid, T = meta["mazes"][0], grid_side(meta["mazes"]), raw["train.state"].shape[1]
-    noise, stride = meta["config"].get("action_noise", 0.5), meta["stride"]
-    states, goals = rest_episodes(maze, n, (T - 1) * stride, [12_345, 7], noise)
-    x = torch.from_numpy(to_model(states[:, ::stride], maze, grid))
-    cond = targets["cond"][:1].repeat(n, 1)
-    cond[:, -6:-2] = x[:, 0]
-    cond = with_goal(cond, torch.from_numpy(goal_to_model(goals, maze, grid)))
+    """The targets plus n new episodes from rest (dphi.extra_rest_episodes' simulation, seed
+    12345), conditioned as the targets' rows."""
+    x, cond = simulated_rest_episodes(
+        run / "data" / "raw.safetensors", targets["cond"][0], n, 12_345
+    )
     seg = targets["seg"][:1].expand(n, -1, -1)
+    T = x.shape[1]
     cost = true_cost_matrix(x).flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
     return {"cond": torch.cat([targets["cond"], cond]), "seg": torch.cat([targets["seg"], seg]),
             "cost": torch.cat([targets["cost"], cost])}  # fmt: skip
