@@ -27,8 +27,8 @@ from interdiff_core.data.maze_windows import to_model
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.selection.costs import oracle_costs
 from interdiff_core.selection.dp import dp_select_levels, path_cost
-from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import uniform_nested
 from interdiff_core.stages.prepare_data import reference_plans, simulated_rest_episodes
 from interdiff_core.stages.train_dphi import train_dphi
@@ -57,9 +57,8 @@ def denoised_targets(run: Path, seed_dir: Path, targets: dict, runs: int) -> tor
     noise, total = meta["config"].get("action_noise", 0.5), 0
     for r in range(runs):
         world = reference_plans(maze, tasks, T, meta["stride"], noise, seed=50_000 + r)
-        total = total + true_cost_matrix(torch.from_numpy(to_model(world, maze, grid)))
-    seg = targets["seg"]
-    return (total / runs).flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
+        total = total + oracle_costs(torch.from_numpy(to_model(world, maze, grid)), targets["seg"])
+    return total / runs
 
 
 def extra_task_targets(run: Path, targets: dict, n: int) -> dict:
@@ -69,8 +68,7 @@ def extra_task_targets(run: Path, targets: dict, n: int) -> dict:
         run / "data" / "raw.safetensors", targets["cond"][0], n, 12_345
     )
     seg = targets["seg"][:1].expand(n, -1, -1)
-    T = x.shape[1]
-    cost = true_cost_matrix(x).flatten(1).gather(1, seg[..., 0] * T + seg[..., 1])
+    cost = oracle_costs(x, seg)
     return {"cond": torch.cat([targets["cond"], cond]), "seg": torch.cat([targets["seg"], seg]),
             "cost": torch.cat([targets["cost"], cost])}  # fmt: skip
 
