@@ -74,6 +74,7 @@ def check_config(cfg: dict) -> None:
     if cfg["run"].get("slurm", {}).get("gpus", 0) > 0 and cfg["run"]["device"] != "cuda":
         _fail("run.slurm.gpus", "asks for GPUs that training on run.device = cpu would not use")
     check_teacher(cfg)
+    check_extra_rest_episodes(cfg)
     if cfg["data"]["domain"] == "video":
         check_video(cfg)
     else:
@@ -102,6 +103,21 @@ def check_teacher(cfg: dict) -> None:
         _fail("teacher.wan.config.patch_size", f"must start with 1 (per-frame τ), got {patch}")
     if teacher.get("model", {}).get("persistence"):
         _fail("teacher.model.persistence", "is an option of the transformer backbone, not 'wan'")
+
+
+def check_extra_rest_episodes(cfg: dict) -> None:
+    """dphi.extra_rest_episodes simulates more of the data expert's episodes from rest for the
+    oracle targets of one maze; dphi_targets would only say so after the teacher has trained."""
+    dphi = cfg["dphi"]
+    if not dphi.get("extra_rest_episodes", 0):
+        return
+    for field, need in (("kind", "oracle"), ("windows", "rest_episodes")):
+        if dphi.get(field) != need:
+            _fail(
+                "dphi.extra_rest_episodes", f"needs dphi.{field}: {need}, got {dphi.get(field)!r}"
+            )
+    if len(mazes := cfg["data"].get("mazes", [])) != 1:
+        _fail("dphi.extra_rest_episodes", f"needs one maze in data.mazes, got {mazes}")
 
 
 def check_maze(cfg: dict) -> None:

@@ -58,6 +58,21 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
         (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
         (lambda c: c["run"].update(slurm={"gpus": 2}), "run.slurm.gpus"),  # on run.device cpu
         (lambda c: c["data"].update(rest_episodes=0.0), "dphi.windows"),  # no episode from rest
+        (
+            lambda c: c["dphi"].update(extra_rest_episodes=8, kind="teacher"),
+            "dphi.extra_rest_episodes",
+        ),
+        (
+            lambda c: c["dphi"].update(extra_rest_episodes=8, windows="all"),
+            "dphi.extra_rest_episodes",
+        ),
+        (
+            lambda c: c.update(
+                data={**c["data"], "mazes": ["umaze", "medium"]},
+                dphi={**c["dphi"], "extra_rest_episodes": 8},
+            ),
+            "dphi.extra_rest_episodes",
+        ),
     ],
 )
 def test_cross_field_checks_name_the_field(edit, field):
