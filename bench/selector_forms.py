@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 import tempfile
 import time
 
@@ -61,7 +60,9 @@ def crf_log_partition(unary: torch.Tensor, gap: torch.Tensor, K: int) -> torch.T
     frames = torch.arange(T)
     length = frames[None, :] - frames[:, None]
     pair = torch.where(length > 0, gap[length.clamp(0, T - 1)], NEG)  # [i, j]
-    inner = torch.cat([unary.new_zeros(len(unary), 1), unary[:, 1:-1], unary.new_zeros(len(unary), 1)], 1)
+    inner = torch.cat(
+        [unary.new_zeros(len(unary), 1), unary[:, 1:-1], unary.new_zeros(len(unary), 1)], 1
+    )
     alpha = torch.full_like(inner, NEG)
     alpha[:, 0] = 0.0
     for _ in range(1, K):
@@ -113,7 +114,10 @@ def fit(cond, per_level, levels, steps, objective, seed, batch=64):
         if objective == "bce":
             return selector_loss(model, c, idx, level, T)
         unary, gap = selector_logits(model, c, T, level), model.crf_gap[s]
-        return ((crf_log_partition(unary, gap, levels[s]) - crf_score(unary, gap, idx)) / (levels[s] - 1)).mean()
+        return (
+            (crf_log_partition(unary, gap, levels[s]) - crf_score(unary, gap, idx))
+            / (levels[s] - 1)
+        ).mean()
 
     cfg = {"steps": steps, "lr": 1e-3, "checkpoint_every": steps}
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,7 +151,10 @@ def main() -> None:
         levels = meta["config"]["levels"]
         per_level = [labels[f"train.level{s}"] for s in range(len(levels))]
         with torch.no_grad():
-            sources = {"uniform": uniform_nested(len(val), T, levels), "dp_dphi": dphi_nested(dphi, val.cond, levels)}
+            sources = {
+                "uniform": uniform_nested(len(val), T, levels),
+                "dp_dphi": dphi_nested(dphi, val.cond, levels),
+            }
         for form in args.forms:
             t0 = time.perf_counter()
             if form == "trained":
@@ -155,10 +162,19 @@ def main() -> None:
             elif form == "drawn":
                 cond = drawn_conditioning(raw, train_split.cond, args.drawn, 10_000 + seed, grid)
                 with torch.no_grad():
-                    drawn = dp_select_levels(torch.cat([dphi.cost_matrix(c) for c in cond.split(256)]), levels)
+                    drawn = dp_select_levels(
+                        torch.cat([dphi.cost_matrix(c) for c in cond.split(256)]), levels
+                    )
                 model = fit(cond, drawn, levels, args.steps, "bce", seed)
             else:
-                model = fit(train_split.cond, per_level, levels, args.steps, {"labels": "bce", "crf": "crf"}[form], seed)
+                model = fit(
+                    train_split.cond,
+                    per_level,
+                    levels,
+                    args.steps,
+                    {"labels": "bce", "crf": "crf"}[form],
+                    seed,
+                )
             sources[form] = select_nested(model, val.cond, levels, T)
             print(f"seed {seed} {form}: {time.perf_counter() - t0:.0f} s", flush=True)
         for (ref, c), (s, K) in itertools.product(costs.items(), enumerate(levels)):
@@ -172,7 +188,9 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print("val: mean true cost of each source's keyframes (`*_distinct`: different keyframe sets):")
     print(table.round(4).to_string(index=False))
-    mean = table.groupby(["reference", "K"], sort=False).mean(numeric_only=True).drop(columns="seed")
+    mean = (
+        table.groupby(["reference", "K"], sort=False).mean(numeric_only=True).drop(columns="seed")
+    )
     names = ["dp_dphi", *args.forms]
     print("\nover seeds, cost / uniform spacing's (below 1: better than uniform):")
     print(mean[names].div(mean["uniform"], axis=0).round(3).to_string())

@@ -128,7 +128,12 @@ def test_keyframe_costs_table_values_and_flag():
     assert (table["best_fixed"] <= table["uniform"] + 1e-9).all()
     want0 = true[torch.arange(20)[:, None], uni[0][:, :-1], uni[0][:, 1:]].sum(1).mean()
     assert table.loc[0, "uniform"] == pytest.approx(want0.item(), rel=1e-6)
+    assert table["selector_loses_to_uniform"].all()  # a tie is not a win
+    assert (table["selector_minus_uniform"] == 0).all()
     assert "dp_expert_mean" not in table.columns  # optional: only when the source is given
+    for selector, loses in [(bad, True), (best, False)]:
+        flags = keyframe_costs_table({"s": true}, {"s": {**sel["s"], "selector": selector}}, levels)
+        assert (flags["selector_loses_to_uniform"] == loses).all()
     sel["s"]["dp_expert_mean"] = bad
     with_bound = keyframe_costs_table({"s": true}, sel, levels)
     assert with_bound["expert_mean_loses_to_uniform"].all()

@@ -49,8 +49,9 @@ def keyframe_costs_table(
     levels: list[int],
 ) -> pd.DataFrame:
     """One row per split and level: mean ± s.e. of the true cost of each source's keyframes,
-    the paired difference DP(D_phi) − uniform with its s.e., and `dphi_loses_to_uniform`; with
-    the optional `EXPERT_MEAN` source, the same difference and flag for it.
+    the paired differences DP(D_phi) − uniform and selector − uniform with their s.e., and the
+    flags `dphi_loses_to_uniform`, `selector_loses_to_uniform`; with the optional `EXPERT_MEAN`
+    source, the same difference and flag for it.
 
     true_costs: split -> [N, T, T] true segment costs; selections: split -> source (keys of
     `SOURCES`, optionally `EXPERT_MEAN`) -> one `[N or 1, K_s]` index tensor per level (a single
@@ -66,7 +67,11 @@ def keyframe_costs_table(
                 idx = selections[split][name][s].expand(N, -1)
                 per[name] = path_cost(costs, idx)
                 row[name], row[f"{name}_se"] = mean_se(per[name])
-            for name, short in [("dp_dphi", "dphi"), (EXPERT_MEAN, "expert_mean")]:
+            for name, short in [
+                ("dp_dphi", "dphi"),
+                ("selector", "selector"),
+                (EXPERT_MEAN, "expert_mean"),
+            ]:
                 if name in per:
                     diff = per[name] - per["uniform"]
                     row[f"{short}_minus_uniform"], row[f"{short}_minus_uniform_se"] = mean_se(diff)

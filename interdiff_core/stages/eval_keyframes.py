@@ -1,7 +1,7 @@
 """eval_keyframes: the true cost of every source of keyframes on val and test, per level
 (`keyframe_costs_table`): DP over D_phi's costs, DP over the true cost (an upper bound: it uses
 the ground truth), the selector, uniform spacing and the best fixed schedule on train. Warns
-when DP(D_phi) does not beat uniform spacing.
+when DP(D_phi) does not beat uniform spacing, and when the selector does not.
 
 Column `reference` says which sequences the true cost is measured on: `ground_truth` (the
 split's own: the clips, or on mazes the noise-free expert's plan for each evaluation episode)
@@ -142,6 +142,20 @@ def eval_keyframes(
             row.dp_dphi,
             row.uniform,
             bound,
+        )
+    for row in table[table["selector_loses_to_uniform"]].itertuples():
+        log.warning(
+            "%s level %d (K=%d), %s references, %s conditioning: the selector's keyframes cost "
+            "%.4g, uniform spacing %.4g, DP(D_phi) %.4g: the selector does not beat uniform "
+            "keyframes",
+            row.split,
+            row.level,
+            row.K,
+            row.reference,
+            row.conditioning,
+            row.selector,
+            row.uniform,
+            row.dp_dphi,
         )
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
