@@ -97,8 +97,9 @@ def drawn_conditioning(raw_path, template: torch.Tensor, n: int, seed: int, grid
     return with_goal(cond, torch.from_numpy(goal_to_model(tasks["goal_xy"], maze, grid)))
 
 
-def fit(cond, per_level, levels, steps, objective, seed, batch=64):
-    """A selector of the default architecture trained on (cond, per-level labels)."""
+def fit(cond, per_level, levels, steps, objective, seed, out_path=None, batch=64):
+    """A selector of the default architecture trained on (cond, per-level labels); out_path:
+    also written there as train_selector writes it (BCE only: the CRF's gaps are learned)."""
     T, S = 1 + int(per_level[0][:, -1].max()), len(levels)
     torch.manual_seed(seed)
     model = make_selector(cond.shape[1], T, S, d_model=64, n_layers=2, n_heads=4)
@@ -121,8 +122,9 @@ def fit(cond, per_level, levels, steps, objective, seed, batch=64):
 
     cfg = {"steps": steps, "lr": 1e-3, "checkpoint_every": steps}
     with tempfile.TemporaryDirectory() as tmp:
-        meta = stage_meta("train_selector", cfg, model)
-        train(model, loss_fn, cfg, meta, seed, f"{tmp}/ckpt", f"{tmp}/selector.safetensors")
+        meta = stage_meta("train_selector", cfg, model, levels=levels, gap_cost=gap_cost.tolist())
+        out = out_path or f"{tmp}/selector.safetensors"
+        train(model, loss_fn, cfg, meta, seed, f"{tmp}/ckpt", out)
     if objective == "crf":
         gap_cost = -model.crf_gap.detach()
     return attach_gap_cost(model.eval(), gap_cost)
