@@ -4,8 +4,10 @@ other model kept: phase-1 and phase-2 were trained with the old selector's keyfr
 theirs, so this is the swap alone, not a retrained pipeline. Val only, eight plans per episode
 with the plan seeds the `sample` stage uses, so the uniform arm reproduces the run's own: the
 two-phase score @4 with the drawn selector's keyframes against the trained selector's and uniform
-spacing's, paired per episode (two-stage bootstrap over seeds).
+spacing's, paired per episode (two-stage bootstrap over seeds). The teacher is base's (no arm
+here samples it).
 
+    snakemake --configfile configs/plans8.yaml   # the eight-plan reference, if not there yet
     python bench/selector_swap.py --run results/default --seeds 0 1 2   # ~5 min a seed, 2 cores
 """
 
@@ -62,6 +64,7 @@ def main() -> None:
                 cond, dp_select_levels(costs, levels), levels, args.steps, "bce", seed, f"{tmp}/sel"
             )
             paths = [f"{models}/{m}.safetensors" for m in ("teacher", "phase1", "phase2", "dphi")]
+            paths[0] = f"{args.run}/base/seed{seed}/models/teacher.safetensors"  # base owns it
             sample_all(f"{shards}/val", paths[0], f"{tmp}/sel", *paths[1:], f"{tmp}/val", cfg, seed)
             execute(f"{tmp}/val", raw, "val", f"{tmp}/episodes", seed)
             ours.append(split_values(f"{tmp}/episodes")[0])
