@@ -44,7 +44,7 @@ from interdiff_core.models.selector import (
     selector_loss,
 )
 from interdiff_core.runtime import stage_meta
-from interdiff_core.selection.dp import dp_select_levels, path_cost
+from interdiff_core.selection.dp import path_cost
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import uniform_nested
 from interdiff_core.stages.prepare_data import data_expert_references
@@ -97,12 +97,19 @@ def drawn_conditioning(raw_path, template: torch.Tensor, n: int, seed: int, grid
     return with_goal(cond, torch.from_numpy(goal_to_model(tasks["goal_xy"], maze, grid)))
 
 
-def fit(cond, per_level, levels, steps, objective, seed, out_path=None, batch=64):
-    """A selector of the default architecture trained on (cond, per-level labels); out_path:
-    also written there as train_selector writes it (BCE only: the CRF's gaps are learned)."""
-    T, S = 1 + int(per_level[0][:, -1].max()), len(levels)
+def run_selector_config(run, steps: int) -> dict:
+    """The run's `selector` config (architecture, batch, lr), with `steps` steps."""
+    _, meta = load_tensors(f"{run}/models/selector.safetensors")
+    return {**meta["config"], "steps": steps, "checkpoint_every": steps}
+
+
+def fit(cond, per_level, levels, cfg: dict, objective, seed, out_path=None):
+    """A selector trained as `cfg` (a `selector` config section) on (cond, per-level labels);
+    out_path: also written there as train_selector writes it (BCE only: the CRF's gaps are
+    learned)."""
+    T, S, batch = 1 + int(per_level[0][:, -1].max()), len(levels), cfg["batch_size"]
     torch.manual_seed(seed)
-    model = make_selector(cond.shape[1], T, S, d_model=64, n_layers=2, n_heads=4)
+    model = make_selector(cond.shape[1], T, S, **cfg["model"])
     gap_cost = label_gap_cost(per_level, T)
     if objective == "crf":  # the length potentials start at the labels' log frequencies
         model.crf_gap = torch.nn.Parameter(-gap_cost.clamp(max=1e4))
@@ -120,7 +127,6 @@ def fit(cond, per_level, levels, steps, objective, seed, out_path=None, batch=64
             / (levels[s] - 1)
         ).mean()
 
-    cfg = {"steps": steps, "lr": 1e-3, "checkpoint_every": steps}
     with tempfile.TemporaryDirectory() as tmp:
         meta = stage_meta("train_selector", cfg, model, levels=levels, gap_cost=gap_cost.tolist())
         out = out_path or f"{tmp}/selector.safetensors"
@@ -152,6 +158,7 @@ def main() -> None:
         labels, meta = load_tensors(f"{run}/cache/dp_labels.safetensors")
         levels = meta["config"]["levels"]
         per_level = [labels[f"train.level{s}"] for s in range(len(levels))]
+        cfg = run_selector_config(run, args.steps)
         with torch.no_grad():
             sources = {
                 "uniform": uniform_nested(len(val), T, levels),
@@ -164,16 +171,14 @@ def main() -> None:
             elif form == "drawn":
                 cond = drawn_conditioning(raw, train_split.cond, args.drawn, 10_000 + seed, grid)
                 with torch.no_grad():
-                    drawn = dp_select_levels(
-                        torch.cat([dphi.cost_matrix(c) for c in cond.split(256)]), levels
-                    )
-                model = fit(cond, drawn, levels, args.steps, "bce", seed)
+                    drawn = dphi_nested(dphi, cond, levels)
+                model = fit(cond, drawn, levels, cfg, "bce", seed)
             else:
                 model = fit(
                     train_split.cond,
                     per_level,
                     levels,
-                    args.steps,
+                    cfg,
                     {"labels": "bce", "crf": "crf"}[form],
                     seed,
                 )

@@ -17,13 +17,16 @@ import argparse
 import tempfile
 
 import torch
-from selector_forms import drawn_conditioning, fit  # bench/ is on the path as a script
+from selector_forms import (  # bench/ is on the path as a script
+    drawn_conditioning,
+    fit,
+    run_selector_config,
+)
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
 from interdiff_core.metrics.stats import paired_bootstrap
-from interdiff_core.models.dphi import SegmentCostPredictor
-from interdiff_core.selection.dp import dp_select_levels
+from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
 from interdiff_core.stages.episode_metrics import split_values
 from interdiff_core.stages.execute import execute
 from interdiff_core.stages.sample import sample_all
@@ -58,14 +61,13 @@ def main() -> None:
         levels = label_meta["config"]["levels"]
         cond = drawn_conditioning(raw, train_cond, args.drawn, 10_000 + seed, grid)
         with torch.no_grad():
-            costs = torch.cat([dphi.cost_matrix(c) for c in cond.split(256)])
+            labels = dphi_nested(dphi, cond, levels)
+        selector_cfg = run_selector_config(f"{args.run}/{args.variant}/seed{seed}", args.steps)
+        teacher = f"{args.run}/base/seed{seed}/models/teacher.safetensors"  # base owns it
         with tempfile.TemporaryDirectory() as tmp:
-            fit(
-                cond, dp_select_levels(costs, levels), levels, args.steps, "bce", seed, f"{tmp}/sel"
-            )
-            paths = [f"{models}/{m}.safetensors" for m in ("teacher", "phase1", "phase2", "dphi")]
-            paths[0] = f"{args.run}/base/seed{seed}/models/teacher.safetensors"  # base owns it
-            sample_all(f"{shards}/val", paths[0], f"{tmp}/sel", *paths[1:], f"{tmp}/val", cfg, seed)
+            fit(cond, labels, levels, selector_cfg, "bce", seed, f"{tmp}/sel")
+            paths = [f"{models}/{m}.safetensors" for m in ("phase1", "phase2", "dphi")]
+            sample_all(f"{shards}/val", teacher, f"{tmp}/sel", *paths, f"{tmp}/val", cfg, seed)
             execute(f"{tmp}/val", raw, "val", f"{tmp}/episodes", seed)
             ours.append(split_values(f"{tmp}/episodes")[0])
         theirs.append(split_values(f"{reference}/episodes/val.safetensors")[0])
