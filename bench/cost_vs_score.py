@@ -19,12 +19,13 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
-from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
-from interdiff_core.models.selector import load_selector, select_nested
+from interdiff_core.models.dphi import SegmentCostPredictor
+from interdiff_core.models.selector import load_selector
 from interdiff_core.selection.dp import path_cost
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import uniform_nested
 from interdiff_core.stages.episode_metrics import split_values
+from interdiff_core.stages.eval_keyframes import expert_split_costs, learned_sources
 
 SOURCES = {"dp_dphi": "two_phase_dp_dphi", "selector": "two_phase"}  # keyframes: executed arm
 
@@ -44,13 +45,9 @@ def seed_rows(args, seed: int, split: str, data, costs: dict, levels: list[int])
     """{(source, level, cost name): (cost − uniform's, score − uniform's)}, per episode."""
     models = f"{args.run}/{args.variant}/seed{seed}/models"
     dphi, _ = load_model(SegmentCostPredictor, f"{models}/dphi.safetensors")
+    selector = load_selector(f"{models}/selector.safetensors")
     with torch.no_grad():
-        keyframes = {
-            "dp_dphi": dphi_nested(dphi, data.cond, levels),
-            "selector": select_nested(
-                load_selector(f"{models}/selector.safetensors"), data.cond, levels, data.T
-            ),
-        }
+        keyframes = learned_sources(dphi, selector, data.cond, levels, data.T)
     uniform = uniform_nested(len(data), data.T, levels)
     scored = f"{args.run}/{args.scored or args.variant}/seed{seed}/episodes/{split}.safetensors"
     values = split_values(scored)[0]
@@ -80,12 +77,16 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=4, help="sample.ablation_steps")
     p.add_argument("--bootstrap", type=int, default=2000)
     args = p.parse_args()
-    expert = load_tensors(f"{args.run}/data/expert_costs.safetensors")[0]
+    expert_path = f"{args.run}/data/expert_costs.safetensors"
+    expert = load_tensors(expert_path)[0]
     rng = np.random.default_rng(0)
     print("split source   K  cost          mean extra cost  share below  r [95 %]")
     for split in ("val", "test"):
         data = load_split(f"{args.run}/shards/{split}")
-        costs = {"expert_mean": expert[split], "ground_truth": true_cost_matrix(data.x)}
+        costs = {
+            "expert_mean": expert_split_costs(expert, expert_path, split, data),
+            "ground_truth": true_cost_matrix(data.x),
+        }
         per_seed = [seed_rows(args, s, split, data, costs, args.levels) for s in args.seeds]
         for key in per_seed[0]:
             cost = np.stack([rows[key][0] for rows in per_seed])
