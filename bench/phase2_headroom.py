@@ -7,8 +7,9 @@ states as the target), the plans that linear interpolation and each variant's ph
 
 phase-2 with the noise it trained with (`sample.phase2_noise: level`),
 
-as squared error of the positions and of the velocities, and the plan's mean squared second
-difference of the positions over the data's (1 = as smooth as the data). Then, for reference,
+as squared error of the positions and of the velocities, and the positions' `smoothness_ratio`
+(`eval/metrics.csv`'s: per plan, its mean squared second difference over the data's; 1 = as
+smooth as the data). Then, for reference,
 interpolation of the ground truth's keyframes at other uniform K. Nothing is retrained.
 
     python bench/phase2_headroom.py --run results/pointmaze_umaze_cpu \\
@@ -25,14 +26,10 @@ import torch
 from interdiff_core.corruption.keyframes import gather_frames
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model
+from interdiff_core.metrics.episodes import smoothness_ratio
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.two_phase import LINEAR, refine, sample_keyframes
 from interdiff_core.selection.masks import uniform_nested
-
-
-def second_difference(x: torch.Tensor) -> torch.Tensor:
-    xy = x[..., :2]
-    return (xy[:, 2:] - 2 * xy[:, 1:-1] + xy[:, :-2]).pow(2).mean()
 
 
 def plan_errors(plan: torch.Tensor, x: torch.Tensor) -> dict[str, float]:
@@ -40,7 +37,7 @@ def plan_errors(plan: torch.Tensor, x: torch.Tensor) -> dict[str, float]:
     return {
         "pos_mse": err[..., :2].mean().item(),
         "vel_mse": err[..., 2:].mean().item(),
-        "d2_over_data": (second_difference(plan) / second_difference(x)).item(),
+        "smoothness_ratio": float(smoothness_ratio(plan[..., :2], x[..., :2]).mean()),
     }
 
 
@@ -58,19 +55,24 @@ def main() -> None:
     given = data.inpainting()
     rows = []
     for seed in args.seeds:
+        owner = f"{args.run}/{args.phase1_from}/seed{seed}/models"
+        phase1, _ = load_model(SequenceTransformer, f"{owner}/phase1.safetensors")
+        drawn = {}  # level-0 K -> (phase-1's keyframes, the generator's state after drawing them)
         for variant in args.variants:
-            models = f"{args.run}/{variant}/seed{seed}/models"
-            owner = f"{args.run}/{args.phase1_from}/seed{seed}/models"
-            phase1, _ = load_model(SequenceTransformer, f"{owner}/phase1.safetensors")
-            phase2, meta = load_model(SequenceTransformer, f"{models}/phase2.safetensors")
+            path = f"{args.run}/{variant}/seed{seed}/models/phase2.safetensors"
+            phase2, meta = load_model(SequenceTransformer, path)
             levels = meta["levels"]
             idx = uniform_nested(len(data), data.T, levels)
             sigmas = meta["config"]["noise_sigma"]  # as sampled (`sample.phase2_noise: level`)
             gen = torch.Generator().manual_seed(seed)
             with torch.no_grad():
+                if levels[0] not in drawn:
+                    keys = sample_keyframes(phase1, data.cond, idx[0], args.steps, gen, given)
+                    drawn[levels[0]] = keys, gen.get_state()
+                sampled, state = drawn[levels[0]]
                 truth = gather_frames(data.x, idx[0])
-                drawn = sample_keyframes(phase1, data.cond, idx[0], args.steps, gen, given)
-                for keys_name, keys in [("ground truth", truth), ("phase-1", drawn)]:
+                for keys_name, keys in [("ground truth", truth), ("phase-1", sampled)]:
+                    gen.set_state(state)
                     plans = {
                         "interpolation": LINEAR(keys, idx[0], data.T),
                         "phase-2": refine(
@@ -91,7 +93,7 @@ def main() -> None:
         )  # fmt: skip
     table = pd.DataFrame(rows)
     keys = ["K", "keyframes", "filled by", "variant"]
-    mean = table.groupby(keys, sort=False)[["pos_mse", "vel_mse", "d2_over_data"]].mean()
+    mean = table.groupby(keys, sort=False)[["pos_mse", "vel_mse", "smoothness_ratio"]].mean()
     pd.set_option("display.width", 200)
     print(f"{args.split}, mean over seeds {args.seeds}:")
     print(mean.to_string(float_format=lambda v: f"{v:.3g}"))
