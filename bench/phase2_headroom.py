@@ -9,8 +9,8 @@ phase-2 with the noise it trained with (`sample.phase2_noise: level`),
 
 as squared error of the positions and of the velocities, and the positions' `smoothness_ratio`
 (`eval/metrics.csv`'s: per plan, its mean squared second difference over the data's; 1 = as
-smooth as the data). Then, for reference,
-interpolation of the ground truth's keyframes at other uniform K. Nothing is retrained.
+smooth as the data). Then, for reference, interpolation of the ground truth's keyframes at other
+uniform K. Nothing is retrained.
 
     python bench/phase2_headroom.py --run results/pointmaze_umaze_cpu \\
         --variants base phase2_4x --seeds 0 1 2
