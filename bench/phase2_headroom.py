@@ -27,16 +27,16 @@ from interdiff_core.corruption.keyframes import gather_frames
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model
 from interdiff_core.metrics.episodes import smoothness_ratio
+from interdiff_core.metrics.maze import path_mse
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.two_phase import LINEAR, refine, sample_keyframes
 from interdiff_core.selection.masks import uniform_nested
 
 
 def plan_errors(plan: torch.Tensor, x: torch.Tensor) -> dict[str, float]:
-    err = (plan - x) ** 2
     return {
-        "pos_mse": err[..., :2].mean().item(),
-        "vel_mse": err[..., 2:].mean().item(),
+        "pos_mse": float(path_mse(plan, x).mean()),
+        "vel_mse": ((plan - x)[..., 2:] ** 2).mean().item(),
         "smoothness_ratio": float(smoothness_ratio(plan[..., :2], x[..., :2]).mean()),
     }
 
