@@ -52,8 +52,8 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert (paired.ci_lo <= paired["diff"]).all() and (paired["diff"] <= paired.ci_hi).all()
     assert (table[table.method == "teacher"].nfe == table[table.method == "teacher"].steps).all()
     selector = pd.read_csv(res / "eval" / "selector.csv")
-    assert set(selector.method) == {"selector", "uniform", "best_fixed", "dp_labels"}
-    assert (selector[selector.method == "best_fixed"].distinct_schedules == 1).all()
+    assert set(selector.method) == {"selector", "uniform", "most_frequent", "dp_labels"}
+    assert (selector[selector.method == "most_frequent"].distinct_schedules == 1).all()
     keyframes = pd.read_csv(res / "eval" / "keyframes.csv")
     refs = {
         (s, r, c)

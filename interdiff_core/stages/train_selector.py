@@ -35,7 +35,7 @@ def agreement(pred: torch.Tensor, label: torch.Tensor, T: int) -> tuple[float, f
     return overlap.mean().item(), err.mean().item()
 
 
-def best_fixed_schedule(labels: torch.Tensor, T: int) -> torch.Tensor:
+def most_frequent_schedule(labels: torch.Tensor, T: int) -> torch.Tensor:
     """The K−2 interior frames most often chosen in the training labels, plus the endpoints."""
     counts = indices_to_mask(labels[:, 1:-1], T).sum(0).float()
     counts[[0, T - 1]] = -1
@@ -96,8 +96,8 @@ def train_selector(
     rows = []
     for s, k in enumerate(levels):
         label = labels[f"test.level{s}"]
-        fixed = best_fixed_schedule(per_level[s], T).expand(len(test_data), -1)
-        sources = [("selector", pred[s]), ("uniform", uniform[s]), ("best_fixed", fixed)]
+        frequent = most_frequent_schedule(per_level[s], T).expand(len(test_data), -1)
+        sources = [("selector", pred[s]), ("uniform", uniform[s]), ("most_frequent", frequent)]
         for name, p in sources + [("dp_labels", label)]:  # the labels: their own spread
             overlap, err = agreement(p, label, T)
             rows.append(
