@@ -17,6 +17,7 @@ from interdiff_core.selection.dp import (
     path_cost,
     superset_costs,
 )
+from interdiff_core.selection.keyframe_eval import best_fixed_nested
 from interdiff_core.selection.masks import (
     indices_to_mask,
     interpolate,
@@ -27,6 +28,7 @@ from interdiff_core.selection.masks import (
     uniform_indices,
     uniform_nested,
 )
+from interdiff_core.stages.policies import fixed_schedule, policy_indices
 
 
 def _random_costs(B: int, T: int, seed: int, inf_frac: float = 0.0) -> torch.Tensor:
@@ -351,3 +353,20 @@ def test_selector_fixed_schedule_is_counted_and_warned(caplog) -> None:
         warn_if_fixed(pd.DataFrame(rows))
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and warned[0].startswith("level 0 (K=3)")  # not where labels agree
+
+
+def test_best_fixed_training_policy_is_the_sampling_arms_schedule():
+    """phase-1/phase-2's `best_fixed` index policy gives every row the schedule the sampling arm
+    `best_fixed` uses, nested; it is computed only when the mix draws it."""
+    gen = torch.Generator().manual_seed(0)
+    T, levels = 17, [4, 7]
+    x = torch.randn(30, T, 2, generator=gen).cumsum(1)
+    assert fixed_schedule({"dp": 1.0, "best_fixed": 0.0}, x, levels) is None
+    fixed = fixed_schedule({"dp": 0.5, "best_fixed": 0.5}, x, levels)
+    b = torch.tensor([3, 1, 4])
+    idx = policy_indices("best_fixed", b, levels, T, {}, [], gen, fixed)
+    for got, want, K in zip(idx, best_fixed_nested(x, levels), levels):
+        assert got.shape == (3, K) and (got == want).all()
+    assert set(idx[0][0].tolist()) < set(idx[1][0].tolist())
+    with pytest.raises(ValueError, match="best_fixed"):
+        policy_indices("best_fixed", b, levels, T, {}, [], gen)

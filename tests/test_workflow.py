@@ -127,7 +127,7 @@ def test_editing_phase2_code_reruns_only_phase2_and_after(finished):
         src.write_text(original)
 
 
-@pytest.mark.parametrize("policy", ["dp", "selector", "uniform", "random"])
+@pytest.mark.parametrize("policy", ["dp", "selector", "uniform", "random", "best_fixed"])
 def test_every_maze_training_loss_runs_on_the_models_device(finished, policy):
     """Each training stage on the micro DAG's artifacts, its loss run with the model on the meta
     device (test_devices.py): batches, noise and indices follow the model to its device."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from interdiff_core.selection.keyframe_eval import best_fixed_nested
 from interdiff_core.selection.masks import random_nested, uniform_nested
 
 
@@ -14,8 +15,17 @@ def mix_choice(mix: dict[str, float], gen: torch.Generator) -> str:
     return names[int(torch.multinomial(w / w.sum(), 1, generator=gen))]
 
 
-def policy_indices(policy: str, b, levels, T, labels, selected, gen) -> list[torch.Tensor]:
-    """Nested keyframe indices (one [B, K_s] per level) for the batch rows `b`."""
+def fixed_schedule(mix: dict[str, float], train_x: torch.Tensor, levels) -> list | None:
+    """The `best_fixed` policy's schedule (the one nested schedule with the lowest mean true cost
+    on the training sequences, as the sampling arm `best_fixed` uses) when the mix draws it."""
+    return best_fixed_nested(train_x, levels) if mix.get("best_fixed", 0) > 0 else None
+
+
+def policy_indices(
+    policy: str, b, levels, T, labels, selected, gen, fixed=None
+) -> list[torch.Tensor]:
+    """Nested keyframe indices (one [B, K_s] per level) for the batch rows `b`; `fixed`: the
+    `best_fixed` policy's schedule (`fixed_schedule`)."""
     if policy == "dp":
         return [labels[f"train.level{s}"][b] for s in range(len(levels))]
     if policy == "selector":
@@ -24,4 +34,9 @@ def policy_indices(policy: str, b, levels, T, labels, selected, gen) -> list[tor
         return uniform_nested(len(b), T, levels)
     if policy == "random":
         return random_nested(len(b), T, levels, gen)
-    raise ValueError(f"unknown index policy {policy!r} (dp, selector, uniform, random)")
+    if policy == "best_fixed" and fixed is not None:
+        return [f.expand(len(b), -1) for f in fixed]
+    raise ValueError(
+        f"unknown index policy {policy!r} (dp, selector, uniform, random, best_fixed"
+        " with its schedule)"
+    )

@@ -1,5 +1,6 @@
 """train_phase1: the keyframe denoiser — flow matching (with shortcut steps) on the K_0
-keyframes only, at indices drawn per batch from a policy mix (dp / uniform / random / selector)."""
+keyframes only, at indices drawn per batch from a policy mix (dp / uniform / random / selector /
+best_fixed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import keyframe_fn
-from interdiff_core.stages.policies import mix_choice, policy_indices
+from interdiff_core.stages.policies import fixed_schedule, mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
 
 
@@ -34,6 +35,7 @@ def train_phase1(
     labels, _ = load_tensors(labels_path)
     selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
+    fixed = fixed_schedule(cfg["index_mix"], data.x, levels)
     torch.manual_seed(seed)  # initial weights follow the training seed
     model = SequenceTransformer(
         data.D,
@@ -50,7 +52,7 @@ def train_phase1(
     def loss_fn(model, gen):
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         policy = mix_choice(cfg["index_mix"], gen)
-        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[0]
+        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen, fixed)[0]
         keys, c, idx = on_model_device(model, gather_frames(data.x[b], idx), cond[b], idx)
         f = keyframe_fn(model, c, idx)
         return shortcut_loss(f, keys, cfg["k_max"], gen, cfg["diffusion_forcing"], sampling)

@@ -20,7 +20,7 @@ from interdiff_core.models.selector import load_selector, select_nested
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.two_phase import phase2_loss
-from interdiff_core.stages.policies import mix_choice, policy_indices
+from interdiff_core.stages.policies import fixed_schedule, mix_choice, policy_indices
 from interdiff_core.train.loop import on_model_device, train
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def train_phase2(
     # the selector's nested sets; their level 0 is where the anchors were sampled
     selector = load_selector(selector_path)
     selected = select_nested(selector, data.cond, levels, data.T)
+    fixed = fixed_schedule(cfg["mask_mix"], data.x, levels)
     torch.manual_seed(seed)  # initial weights follow the training seed
     model = SequenceTransformer(
         data.D, data.cond.shape[1], max_len=data.T, n_levels=len(levels), **cfg["model"]
@@ -65,7 +66,7 @@ def train_phase2(
         b = torch.randint(len(data), (cfg["batch_size"],), generator=gen)
         s = int(torch.randint(len(levels), (1,), generator=gen))
         policy = mix_choice(cfg["mask_mix"], gen)
-        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen)[: s + 1]
+        idx = policy_indices(policy, b, levels, data.T, labels, selected, gen, fixed)[: s + 1]
         x = data.x[b]
         source = x
         if policy == "selector":
