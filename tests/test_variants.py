@@ -167,5 +167,11 @@ def test_a_variant_is_paired_with_base_episode_by_episode_and_only_on_the_same_e
     assert rows["two_phase@val"]["diff"] == 10.0 and rows["two_phase@val"]["seeds_above_zero"] == 2
     assert rows["two_phase@val"]["ci_lo"] == rows["two_phase@val"]["ci_hi"] == 10.0
     assert rows["teacher@val"]["diff"] == 0.0 and rows["teacher@val"]["seeds_above_zero"] == 0
+    assert set(rows) == {"two_phase@val", "teacher@val"}  # no step count run in every seed
+    # planners at a fixed step count that every seed of both ran are paired too
+    same_steps = [run([90, 100, 110], [120, 120, 120], expert), variant[1]]
+    rows = {r["a"]: r for r in against_parent("v", "base", "val", "u", same_steps, base, 200, 0)}
+    assert set(rows) == {"two_phase@val", "teacher@val", "two_phase@4", "teacher@2"}
+    assert rows["two_phase@4"]["b"] == "base:two_phase@4" and rows["two_phase@4"]["diff"] == 10.0
     other = [run([80, 90, 100], [1, 2, 3], [100.0, 110.0, 121.0]), base[1]]  # other episodes
     assert list(against_parent("v", "base", "val", "u", variant, other, 200, 0)) == []

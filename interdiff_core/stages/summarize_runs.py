@@ -120,11 +120,12 @@ def against_parent(
     n_boot,
     seed,
 ):
-    """The variant's val-chosen two-phase and teacher minus its parent's (`parent_runs`: the
-    parent's runs of the same seeds), episode by episode, seed by seed (b named
-    `<parent>:<role>`): what the variant's change is worth, with the same two-stage interval.
-    Only where both executed the same episodes (the expert's per-episode scores agree: a
-    variant that changes the data is not paired)."""
+    """The variant's planners minus its parent's (`parent_runs`: the parent's runs of the same
+    seeds), episode by episode, seed by seed (b named `<parent>:<a>`): the val-chosen two-phase
+    and teacher (`<role>@val`), then every planner at a fixed step count that both ran in every
+    seed (`two_phase_uniform@4`: what the variant's change does to one arm), with the same
+    two-stage interval. Only where both executed the same episodes (the expert's per-episode
+    scores agree: a variant that changes the data is not paired)."""
     pairs = [
         (ours[split], theirs[split])
         for (ours, _), (theirs, _) in zip(per_seed, parent_runs, strict=True)
@@ -133,14 +134,24 @@ def against_parent(
         expert = [v.get((maze, "expert"), {}).get("score_d4rl") for v in (ours, theirs)]
         if any(e is None for e in expert) or not np.array_equal(*expert):
             return
-    for role in ("two_phase", "teacher"):
-        diffs = [
-            ours[(maze, f"{role}@{chosen[role]}")]["score_d4rl"]
-            - theirs[(maze, f"{role}@{theirs_chosen[role]}")]["score_d4rl"]
-            for (ours, theirs), (_, chosen), (_, theirs_chosen) in zip(pairs, per_seed, parent_runs)
+    named = {  # name -> (ours, theirs) key per seed
+        f"{role}@val": [
+            (f"{role}@{chosen[role]}", f"{role}@{theirs_chosen[role]}")
+            for (_, chosen), (_, theirs_chosen) in zip(per_seed, parent_runs)
         ]
-        yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze,
-                         a=f"{role}@val", b=f"{parent}:{role}@val")  # fmt: skip
+        for role in ("two_phase", "teacher")
+    }
+    shared = set.intersection(
+        *({k for mz, k in side if mz == maze and "@" in k} for pair in pairs for side in pair)
+    )
+    named |= {key: [(key, key)] * len(pairs) for key in sorted(shared)}
+    for name, keys in named.items():
+        diffs = [
+            ours[(maze, a)]["score_d4rl"] - theirs[(maze, b)]["score_d4rl"]
+            for (ours, theirs), (a, b) in zip(pairs, keys)
+        ]
+        yield pooled_row(diffs, n_boot, seed, variant=variant, split=split, maze=maze, a=name,
+                         b=f"{parent}:{name}")  # fmt: skip
 
 
 def paired_across_seeds(
