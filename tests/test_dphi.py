@@ -11,6 +11,7 @@ from interdiff_core.selection.keyframe_eval import (
     SOURCES,
     best_fixed_nested,
     keyframe_costs_table,
+    mean_true_cost_matrix,
     true_cost_matrix,
 )
 from interdiff_core.selection.masks import uniform_nested
@@ -296,3 +297,13 @@ def test_simulated_episodes_from_rest_extend_dphi_targets(tmp_path):
         dphi_targets(*args, {**cfg, "kind": "teacher"}, 0, [3], tmp_path / "raw.safetensors")
     with pytest.raises(ValueError, match="needs dphi.windows: rest_episodes"):
         dphi_targets(*args, {**cfg, "windows": "all"}, 0, [3], tmp_path / "raw.safetensors")
+
+
+def test_mean_true_cost_matrix_from_second_moments_equals_the_mean_of_each_sequences():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(40, 11, 2, 3, generator=gen).cumsum(1)  # features [2, 3]: flattened
+    want = true_cost_matrix(x).mean(0)
+    torch.testing.assert_close(mean_true_cost_matrix(x), want, rtol=1e-5, atol=1e-4)
+    levels = [3, 6]
+    for got, ref in zip(best_fixed_nested(x, levels), dp_select_levels(want[None], levels)):
+        assert torch.equal(got, ref)
