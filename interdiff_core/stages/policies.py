@@ -34,9 +34,8 @@ def policy_indices(
         return uniform_nested(len(b), T, levels)
     if policy == "random":
         return random_nested(len(b), T, levels, gen)
-    if policy == "best_fixed" and fixed is not None:
+    if policy == "best_fixed":
+        if fixed is None:
+            raise ValueError("index policy best_fixed needs its schedule (fixed_schedule)")
         return [f.expand(len(b), -1) for f in fixed]
-    raise ValueError(
-        f"unknown index policy {policy!r} (dp, selector, uniform, random, best_fixed"
-        " with its schedule)"
-    )
+    raise ValueError(f"unknown index policy {policy!r} (dp, selector, uniform, random, best_fixed)")
