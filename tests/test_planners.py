@@ -69,7 +69,7 @@ def test_best_fixed_source_gives_every_episode_the_train_schedule(tmp_path):
     models = untrained_models(d.D, d.cond.shape[1], d.T)
     with pytest.raises(ValueError, match="best_fixed needs the train split"):
         models.keyframes("best_fixed", d, d.T)
-    models.fixed = best_fixed_nested(d.x, LEVELS, chunk=4)  # two chunks: the running sum
+    models.fixed = best_fixed_nested(d.x, LEVELS)
     idx = models.keyframes("best_fixed", d, d.T)
     assert [tuple(i.shape) for i in idx] == [(len(d), K) for K in LEVELS]
     assert all(len(torch.unique(i, dim=0)) == 1 for i in idx)
