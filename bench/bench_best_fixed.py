@@ -2,7 +2,7 @@
 (`mean_true_cost_matrix`, what `best_fixed_nested` uses) against averaging every sequence's
 [T, T] true cost matrix (`true_cost_matrix`, the definition), side by side in one run.
 
-    python bench/bench_best_fixed.py [--n 500 --T 33,128 --levels 8,16,32]
+    python bench/bench_best_fixed.py [--n 500 --T 33,128 --levels 6,12,20]
 
 Both get the same random walks (N sequences, 4 features, as a maze state). Printed per T: each
 way's time, the ratio, the largest difference between the two mean matrices relative to its
