@@ -37,6 +37,7 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sample": (("sample", "phase2"), ("train_teacher", "train_phase2")),
 }
 SHARED_SECTIONS = ("run", "data", "tokenize")  # one per results folder, never per variant
+MIXES = (("phase1", "index_mix"), ("phase2", "mask_mix"))  # {policy: weight}, merged key by key
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -71,8 +72,26 @@ def variant_configs(cfg: dict) -> dict[str, dict]:
             )
         if bad := sorted(set(overrides) - set(plain)):
             raise ValueError(f"config field 'variants.{name}': unknown section(s) {bad}")
+        _check_whole_mixes(name, overrides, out[parent])
         out[name] = deep_merge(out[parent], overrides)
     return out
+
+
+def _check_whole_mixes(name: str, overrides: dict, parent: dict) -> None:
+    """A mix merges key by key, as every section (and as Snakemake merges --configfile layers):
+    `index_mix: {uniform: 1.0}` would keep the parent's other weights. A variant must name every
+    policy its parent's mix draws (0 for one it does not)."""
+    for section, key in MIXES:
+        mix = (overrides.get(section) or {}).get(key)
+        weights = (parent.get(section) or {}).get(key) or {}
+        kept = sorted(k for k, w in weights.items() if w > 0) if mix else []
+        if missing := [k for k in kept if k not in mix]:
+            raise ValueError(
+                f"config field 'variants.{name}.{section}.{key}': names {sorted(mix)} but not "
+                f"{missing}, which would keep their parent's weights "
+                f"({', '.join(f'{k}: {weights[k]}' for k in missing)}); "
+                "name every policy, 0 for one not drawn"
+            )
 
 
 def parent_of(spec: dict) -> str:

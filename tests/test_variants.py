@@ -44,6 +44,15 @@ def test_a_variant_that_changes_shared_data_or_unknown_sections_is_refused(spec,
         variant_configs(dict(CFG, variants={"v": spec}))
 
 
+def test_a_variant_naming_part_of_a_mix_is_refused_naming_what_it_would_keep():
+    base = dict(CFG, phase1={"steps": 6, "index_mix": {"dp": 0.6, "uniform": 0.4, "random": 0}})
+    with pytest.raises(ValueError, match=r"variants.u.phase1.index_mix.*\['dp'\].*dp: 0.6"):
+        variant_configs(dict(base, variants={"u": {"phase1": {"index_mix": {"uniform": 1}}}}))
+    whole = {"dp": 0, "uniform": 1}  # random's weight is 0 already: it need not be named
+    configs = variant_configs(dict(base, variants={"u": {"phase1": {"index_mix": whole}}}))
+    assert configs["u"]["phase1"]["index_mix"] == {"dp": 0, "uniform": 1, "random": 0}
+
+
 def test_each_stage_is_owned_by_base_unless_a_section_it_depends_on_differs():
     configs = variant_configs(
         dict(
@@ -121,7 +130,8 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
         # an ablation of p2 (`from: p2`, so its phase-2 also starts from the teacher) trains
         # its own phase-2 and what follows, and reads the teacher and anchors p2 reads (base's)
         cfg["variants"]["p2_mix"] = {
-            "desc": "p2 with uniform masks", "from": "p2", "phase2": {"mask_mix": {"uniform": 1}}
+            "desc": "p2 with uniform masks", "from": "p2",
+            "phase2": {"mask_mix": {"selector": 0, "dp": 0, "uniform": 1, "random": 0}},
         }  # fmt: skip
         (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
         out = snakemake(finished, "-n")

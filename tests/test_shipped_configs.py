@@ -1,0 +1,66 @@
+"""Every maze config shipped in configs/, layered as its header says, gives variants that pass
+the schema and check_config (what the Snakefile checks before any job): a typo in a config a
+researcher copies from the README fails here, not an hour into a run."""
+
+import re
+
+import jsonschema
+import pytest
+import yaml
+from conftest import REPO, layered_config
+
+from interdiff_core.config import check_config
+from interdiff_core.variants import variant_configs
+
+CPU_H128 = ("configs/pointmaze.yaml", "configs/pointmaze_cpu.yaml")
+LAYERS = [
+    (),
+    ("configs/pointmaze.yaml",),
+    CPU_H128,
+    (*CPU_H128, "configs/pointmaze_cpu_dphi_tasks.yaml"),
+    (*CPU_H128, "configs/pointmaze_cpu_level0.yaml"),
+    (*CPU_H128, "configs/pointmaze_cpu_phase2_steps.yaml"),
+    (*CPU_H128, "configs/equal_mix.yaml"),
+    (*CPU_H128, "configs/plans8.yaml"),
+    ("configs/pointmaze.yaml", "configs/pointmaze_medium.yaml"),
+    ("configs/pointmaze.yaml", "configs/pointmaze_large.yaml"),
+    ("configs/medium_cpu.yaml",),
+    ("configs/medium_cpu.yaml", "configs/medium_cpu_budget2x.yaml"),
+    ("configs/medium_cpu.yaml", "configs/medium_cpu_dphi_tasks.yaml"),
+    ("configs/umaze_dphi_tasks.yaml",),
+    ("configs/equal_mix.yaml", "configs/plans8.yaml"),
+    ("configs/plans8.yaml", "configs/uniform_only.yaml"),
+]
+VIDEO = {"configs/video.yaml", "configs/video_gpu.yaml"}  # tests/test_video_config.py
+
+
+def test_every_shipped_maze_config_is_listed():
+    shipped = {f"configs/{p.name}" for p in (REPO / "configs").glob("*.yaml")}
+    assert shipped - VIDEO == {name for layers in LAYERS for name in layers}
+
+
+@pytest.mark.parametrize("layers", LAYERS, ids=lambda layers: "+".join(layers) or "config.yaml")
+def test_shipped_config_variants_are_valid(layers):
+    schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
+    cfg = layered_config(*layers)
+    jsonschema.validate(cfg, schema)
+    variants = variant_configs(cfg)
+    for variant in variants.values():
+        jsonschema.validate(variant, schema)
+        check_config(variant)
+    added = {v for name in layers for v in (yaml.safe_load((REPO / name).read_text()) or {}).get(
+        "variants", {})}  # fmt: skip
+    assert added <= set(variants), (layers, added - set(variants))
+
+
+def test_the_readmes_variant_examples_are_valid():
+    blocks = re.findall(r"```yaml\n(variants:\n.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
+    for block in blocks:
+        variants = variant_configs(
+            dict(layered_config(), variants=yaml.safe_load(block)["variants"])
+        )
+        for variant in variants.values():
+            jsonschema.validate(variant, schema)
+            check_config(variant)
