@@ -5,7 +5,12 @@ from snakemake.utils import min_version, validate
 from interdiff_core.cluster import slurm_resources
 from interdiff_core.config import canonical, check_config
 from interdiff_core.digest import stage_digest
-from interdiff_core.variants import owner, parent_of, variant_configs
+from interdiff_core.variants import (
+    check_config_layers,
+    owner,
+    parent_of,
+    variant_configs,
+)
 
 # 9.15 leaked cores (2-thread jobs ran two at a time on 2 cores: tests/test_scheduler.py)
 min_version("9.27.1")
@@ -14,6 +19,11 @@ min_version("9.27.1")
 configfile: "config.yaml"
 
 
+# the workflow's config file, then each --configfile, in the order Snakemake merged them
+CLI_LAYERS = list(workflow.overwrite_configfiles)
+check_config_layers(
+    [f for f in workflow.configfiles if f not in CLI_LAYERS] + CLI_LAYERS
+)
 validate(config, "config.schema.yaml")
 for variant in variant_configs(
     config

@@ -13,6 +13,9 @@ tokenizer) are shared by every variant and seed.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
+
+import yaml
 
 BASE = "base"
 # stage -> (config sections it reads, or "section.key" for one key, upstream stages)
@@ -72,26 +75,36 @@ def variant_configs(cfg: dict) -> dict[str, dict]:
             )
         if bad := sorted(set(overrides) - set(plain)):
             raise ValueError(f"config field 'variants.{name}': unknown section(s) {bad}")
-        _check_whole_mixes(name, overrides, out[parent])
+        _check_whole_mixes(overrides, out[parent], prefix=f"variants.{name}.")
         out[name] = deep_merge(out[parent], overrides)
     return out
 
 
-def _check_whole_mixes(name: str, overrides: dict, parent: dict) -> None:
+def _check_whole_mixes(overrides: dict, parent: dict, prefix: str = "", source: str = "") -> None:
     """A mix merges key by key, as every section (and as Snakemake merges --configfile layers):
-    `index_mix: {uniform: 1.0}` would keep the parent's other weights. A variant must name every
-    policy its parent's mix draws (0 for one it does not)."""
+    `index_mix: {uniform: 1.0}` would keep the parent's other weights. An override of a mix must
+    name every policy the mix it overrides draws (0 for one it drops)."""
     for section, key in MIXES:
         mix = (overrides.get(section) or {}).get(key)
         weights = (parent.get(section) or {}).get(key) or {}
         kept = sorted(k for k, w in weights.items() if w > 0) if mix else []
         if missing := [k for k in kept if k not in mix]:
             raise ValueError(
-                f"config field 'variants.{name}.{section}.{key}': names {sorted(mix)} but not "
-                f"{missing}, which would keep their parent's weights "
+                f"{source}config field '{prefix}{section}.{key}': names {sorted(mix)} but not "
+                f"{missing}, which would keep the weights it overrides "
                 f"({', '.join(f'{k}: {weights[k]}' for k in missing)}); "
                 "name every policy, 0 for one not drawn"
             )
+
+
+def check_config_layers(paths: list[str]) -> None:
+    """The config files in the order Snakemake merges them (the workflow's, then each
+    --configfile): no layer names part of a mix (`_check_whole_mixes`), the check variants get."""
+    merged: dict = {}
+    for path in paths:
+        layer = yaml.safe_load(Path(path).read_text()) or {}
+        _check_whole_mixes(layer, merged, source=f"{path}: ")
+        merged = deep_merge(merged, layer)
 
 
 def parent_of(spec: dict) -> str:

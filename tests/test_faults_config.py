@@ -105,3 +105,13 @@ def test_snakemake_refuses_a_bad_config_before_any_job(workflow_copy, edit, mess
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
     assert not (workflow_copy / "results").exists()
+
+
+def test_snakemake_refuses_a_layer_naming_part_of_a_mix(workflow_copy):
+    (workflow_copy / "uniform.yaml").write_text("phase1: {index_mix: {uniform: 1.0}}\n")
+    out = snakemake(workflow_copy, "-n", "--configfile", "micro.yaml", "uniform.yaml", check=False)
+    assert out.returncode != 0
+    assert "uniform.yaml: config field 'phase1.index_mix'" in out.stdout + out.stderr
+    whole = "phase1: {index_mix: {dp: 0, selector: 0, uniform: 1.0, random: 0}}\n"
+    (workflow_copy / "uniform.yaml").write_text(whole)
+    snakemake(workflow_copy, "-n", "--configfile", "micro.yaml", "uniform.yaml")
