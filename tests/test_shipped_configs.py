@@ -1,6 +1,6 @@
-"""Every maze config shipped in configs/, layered as its header says, gives variants that pass
-the schema and check_config (what the Snakefile checks before any job): a typo in a config a
-researcher copies from the README fails here, not an hour into a run."""
+"""Every maze config shipped in configs/, layered as its header says, passes what the Snakefile
+checks before any job (the layers' mixes, the schema and check_config for every variant): a typo
+in a config a researcher copies from the README fails here, not an hour into a run."""
 
 import re
 
@@ -10,7 +10,7 @@ import yaml
 from conftest import REPO, layered_config
 
 from interdiff_core.config import check_config
-from interdiff_core.variants import variant_configs
+from interdiff_core.variants import check_config_layers, variant_configs
 
 CPU_H128 = ("configs/pointmaze.yaml", "configs/pointmaze_cpu.yaml")
 LAYERS = [
@@ -42,6 +42,7 @@ def test_every_shipped_maze_config_is_listed():
 @pytest.mark.parametrize("layers", LAYERS, ids=lambda layers: "+".join(layers) or "config.yaml")
 def test_shipped_config_variants_are_valid(layers):
     schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
+    check_config_layers([str(REPO / name) for name in ("config.yaml", *layers)])
     cfg = layered_config(*layers)
     jsonschema.validate(cfg, schema)
     variants = variant_configs(cfg)
