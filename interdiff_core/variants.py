@@ -97,14 +97,16 @@ def _check_whole_mixes(overrides: dict, parent: dict, prefix: str = "", source: 
             )
 
 
-def check_config_layers(paths: list[str]) -> None:
+def check_config_layers(paths: list[str]) -> dict:
     """The config files in the order Snakemake merges them (the workflow's, then each
-    --configfile): no layer names part of a mix (`_check_whole_mixes`), the check variants get."""
+    --configfile), merged as it merges them; no layer may name part of a mix
+    (`_check_whole_mixes`, the check variants get)."""
     merged: dict = {}
     for path in paths:
         layer = yaml.safe_load(Path(path).read_text()) or {}
         _check_whole_mixes(layer, merged, source=f"{path}: ")
         merged = deep_merge(merged, layer)
+    return merged
 
 
 def parent_of(spec: dict) -> str:

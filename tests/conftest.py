@@ -27,13 +27,11 @@ WORKFLOW_FILES = [
 
 def layered_config(*overlays: str) -> dict:
     """config.yaml with each overlay (a path under the repository) merged over it, as
-    `--configfile config.yaml <overlay> ...` merges them (nested sections key by key)."""
-    from interdiff_core.variants import deep_merge
+    `--configfile config.yaml <overlay> ...` merges them (nested sections key by key), with
+    the Snakefile's check of the layers."""
+    from interdiff_core.variants import check_config_layers
 
-    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    for name in overlays:
-        cfg = deep_merge(cfg, yaml.safe_load((REPO / name).read_text()))
-    return cfg
+    return check_config_layers([str(REPO / name) for name in ("config.yaml", *overlays)])
 
 
 def copy_workflow(dest: Path, config: str = "micro_config.yaml") -> Path:

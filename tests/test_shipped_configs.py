@@ -10,7 +10,7 @@ import yaml
 from conftest import REPO, layered_config
 
 from interdiff_core.config import check_config
-from interdiff_core.variants import check_config_layers, variant_configs
+from interdiff_core.variants import variant_configs
 
 CPU_H128 = ("configs/pointmaze.yaml", "configs/pointmaze_cpu.yaml")
 LAYERS = [
@@ -39,16 +39,21 @@ def test_every_shipped_maze_config_is_listed():
     assert shipped - VIDEO == {name for layers in LAYERS for name in layers}
 
 
-@pytest.mark.parametrize("layers", LAYERS, ids=lambda layers: "+".join(layers) or "config.yaml")
-def test_shipped_config_variants_are_valid(layers):
+def _checked_variants(cfg: dict) -> dict:
+    """What the Snakefile checks of a merged config: the schema, then every variant's schema
+    and check_config."""
     schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
-    check_config_layers([str(REPO / name) for name in ("config.yaml", *layers)])
-    cfg = layered_config(*layers)
     jsonschema.validate(cfg, schema)
     variants = variant_configs(cfg)
     for variant in variants.values():
         jsonschema.validate(variant, schema)
         check_config(variant)
+    return variants
+
+
+@pytest.mark.parametrize("layers", LAYERS, ids=lambda layers: "+".join(layers) or "config.yaml")
+def test_shipped_config_variants_are_valid(layers):
+    variants = _checked_variants(layered_config(*layers))  # layered_config checks the layers
     added = {v for name in layers for v in (yaml.safe_load((REPO / name).read_text()) or {}).get(
         "variants", {})}  # fmt: skip
     assert added <= set(variants), (layers, added - set(variants))
@@ -57,11 +62,5 @@ def test_shipped_config_variants_are_valid(layers):
 def test_the_readmes_variant_examples_are_valid():
     blocks = re.findall(r"```yaml\n(variants:\n.*?)```", (REPO / "README.md").read_text(), re.S)
     assert len(blocks) >= 2
-    schema = yaml.safe_load((REPO / "config.schema.yaml").read_text())
     for block in blocks:
-        variants = variant_configs(
-            dict(layered_config(), variants=yaml.safe_load(block)["variants"])
-        )
-        for variant in variants.values():
-            jsonschema.validate(variant, schema)
-            check_config(variant)
+        _checked_variants(dict(layered_config(), variants=yaml.safe_load(block)["variants"]))
