@@ -19,10 +19,11 @@ min_version("9.27.1")
 configfile: "config.yaml"
 
 
-# the workflow's config file, then each --configfile, in the order Snakemake merged them
+# the workflow's config file, each --configfile and --config, in the order Snakemake merged them
 CLI_LAYERS = list(workflow.overwrite_configfiles)
 check_config_layers(
-    [f for f in workflow.configfiles if f not in CLI_LAYERS] + CLI_LAYERS
+    [f for f in workflow.configfiles if f not in CLI_LAYERS] + CLI_LAYERS,
+    dict(workflow.config_settings.config),
 )
 validate(config, "config.schema.yaml")
 for variant in variant_configs(

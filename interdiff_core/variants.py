@@ -97,14 +97,15 @@ def _check_whole_mixes(overrides: dict, parent: dict, prefix: str = "", source: 
             )
 
 
-def check_config_layers(paths: list[str]) -> dict:
+def check_config_layers(paths: list[str], overrides: dict | None = None) -> dict:
     """The config files in the order Snakemake merges them (the workflow's, then each
-    --configfile), merged as it merges them; no layer may name part of a mix
-    (`_check_whole_mixes`, the check variants get)."""
+    --configfile), then the `--config` overrides, merged as it merges them; no layer may name
+    part of a mix (`_check_whole_mixes`, the check variants get)."""
+    layers = [(f"{path}: ", yaml.safe_load(Path(path).read_text()) or {}) for path in paths]
+    layers += [("--config: ", overrides)] if overrides else []
     merged: dict = {}
-    for path in paths:
-        layer = yaml.safe_load(Path(path).read_text()) or {}
-        _check_whole_mixes(layer, merged, source=f"{path}: ")
+    for source, layer in layers:
+        _check_whole_mixes(layer, merged, source=source)
         merged = deep_merge(merged, layer)
     return merged
 

@@ -115,3 +115,7 @@ def test_snakemake_refuses_a_layer_naming_part_of_a_mix(workflow_copy):
     whole = "phase1: {index_mix: {dp: 0, selector: 0, uniform: 1.0, random: 0}}\n"
     (workflow_copy / "uniform.yaml").write_text(whole)
     snakemake(workflow_copy, "-n", "--configfile", "micro.yaml", "uniform.yaml")
+    partial = "phase1={index_mix: {uniform: 1.0}}"  # --config merges last, key by key too
+    out = snakemake(workflow_copy, "-n", "--config", partial, check=False)
+    assert out.returncode != 0
+    assert "--config: config field 'phase1.index_mix'" in out.stdout + out.stderr
