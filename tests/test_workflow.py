@@ -1,12 +1,16 @@
 """Snakemake on the micro config: the whole DAG, caching, per-stage reruns (determinism, kill
 and resume, locks: test_faults_workflow.py)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import edit_config, planned_jobs, snakemake, stage_on_meta
+from conftest import REPO, edit_config, planned_jobs, snakemake, stage_on_meta
 
 from interdiff_core.io import load_checkpoint, load_tensors
 
@@ -94,6 +98,37 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert meta["step"] == meta["config"]["steps"] == len(extra["loss_history"])
     assert list((res / "checkpoints" / "teacher" / "tb").iterdir())  # TensorBoard scalars
     assert not list(res.rglob("*.tmp"))
+
+
+def test_pair_arms_repeats_the_workflows_paired_rows_and_refuses_an_unknown_arm(finished, tmp_path):
+    """bench/pair_arms.py pairs any two arms with the summarize stage's bootstrap: on the
+    comparisons the workflow pairs itself it must give paired_seeds.csv's numbers."""
+    out, run = tmp_path / "pairs.csv", finished / "results" / "micro"
+    pairs = [
+        ("base:two_phase@val", "base:teacher@val"),
+        ("base:two_phase@4", "base:two_phase_uniform@4"),
+    ]
+    cmd = [sys.executable, str(REPO / "bench" / "pair_arms.py"), "--run", str(run), "--seeds", "0",
+           "--bootstrap", "100", "--out", str(out)]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run(cmd + [x for pair in pairs for x in ("--pair", *pair)], check=True, env=env,
+                   capture_output=True)  # fmt: skip
+    mine = pd.read_csv(out)
+    theirs = pd.read_csv(run / "eval" / "paired_seeds.csv")
+    theirs = theirs[(theirs.variant == "base") & ~theirs.b.str.contains(":")]
+    for split in ("val", "test"):
+        for a, b in pairs:
+            row = mine[(mine.split == split) & (mine.a == a) & (mine.b == b)].iloc[0]
+            own = theirs[
+                (theirs.split == split)
+                & (theirs.a == a.partition(":")[2])
+                & (theirs.b == b.partition(":")[2])
+            ].iloc[0]
+            for col in ("diff", "ci_lo", "ci_hi"):
+                assert row[col] == pytest.approx(own[col], abs=1e-5)
+    bad = subprocess.run(cmd + ["--pair", "base:two_phase@99", "base:teacher@val"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode != 0 and "no arm 'two_phase@99'" in bad.stderr
 
 
 def test_second_run_has_nothing_to_do(finished):
