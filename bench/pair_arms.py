@@ -33,30 +33,40 @@ def arm_key(arm: str, chosen: dict[str, int]) -> str:
     method, _, steps = arm.partition("@")
     if steps != "val":
         return arm
-    return f"{method}@{chosen['two_phase' if method == 'interp_only' else method]}"
+    role = "two_phase" if method == "interp_only" else method
+    if role not in chosen:
+        raise ValueError(f"{arm}: @val names the steps chosen on val for {sorted(chosen)}")
+    return f"{method}@{chosen[role]}"
 
 
-def arm_values(run: Path, arm: str, seed: int, split: str, metric: str):
-    """One arm's per-episode values in one seed and split, and the data expert's (the episodes'
-    fingerprint)."""
+def arm_values(run: Path, arm: str, seed: int, split: str, metric: str, maze: str | None):
+    """One arm's per-episode values in one seed and split (on `maze`, or the run's one maze),
+    and the data expert's (the episodes' fingerprint)."""
     variant, _, key = arm.partition(":")
+    if not variant or "@" not in key:
+        raise ValueError(f"arm {arm!r}: expected variant:method@steps (steps may be val)")
     values, chosen = run_episodes(run_files(run, variant, seed))
-    (maze,) = {mz for mz, _ in values[split]}
+    mazes = sorted({mz for mz, _ in values[split]})
+    if (maze is None and len(mazes) > 1) or (maze is not None and maze not in mazes):
+        raise ValueError(f"{variant} seed {seed} ran mazes {mazes}: name one with --maze")
+    maze = maze or mazes[0]
     key = arm_key(key, chosen)
     if (maze, key) not in values[split]:
-        known = sorted(k for _, k in values[split])
-        raise KeyError(f"{variant} seed {seed}: no arm {key!r} on {split}; known: {known}")
+        known = sorted(k for mz, k in values[split] if mz == maze)
+        raise ValueError(f"{variant} seed {seed}: no arm {key!r} on {split}; known: {known}")
     return values[split][(maze, key)][metric], values[split][(maze, "expert")]["score_d4rl"]
 
 
 def pair_rows(run: Path, seeds: list[int], pairs: list[tuple[str, str]], metric: str,
-              n_boot: int, boot_seed: int) -> pd.DataFrame:  # fmt: skip
+              n_boot: int, boot_seed: int, maze: str | None = None) -> pd.DataFrame:  # fmt: skip
     rows = []
     for split in ("val", "test"):
         for a, b in pairs:
             diffs, means = [], []
             for seed in seeds:
-                (xa, ea), (xb, eb) = (arm_values(run, arm, seed, split, metric) for arm in (a, b))
+                (xa, ea), (xb, eb) = (
+                    arm_values(run, arm, seed, split, metric, maze) for arm in (a, b)
+                )
                 if not np.array_equal(ea, eb):
                     raise ValueError(f"{a} and {b}, seed {seed}, {split}: not the same episodes")
                 diffs.append(xa - xb)
@@ -76,12 +86,13 @@ def main() -> None:
     p.add_argument("--metric", default="score_d4rl", choices=["score_d4rl", "success", "score"])
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
     p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
+    p.add_argument("--maze", help="the maze, where the runs ran several (data.mazes)")
     p.add_argument("--out", type=Path, help="also write the rows to this CSV")
     args = p.parse_args()
     try:
         table = pair_rows(args.run, args.seeds, args.pair, args.metric, args.bootstrap,
-                          args.boot_seed)  # fmt: skip
-    except (FileNotFoundError, KeyError, ValueError) as err:
+                          args.boot_seed, args.maze)  # fmt: skip
+    except (FileNotFoundError, ValueError) as err:
         sys.exit(f"pair_arms: {err}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:+.2f}"))
     if args.out:
