@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pool_seeds import run_files, seed_list
 
-from interdiff_core.stages.summarize_runs import pooled_row, run_episodes
+from interdiff_core.stages.summarize_runs import pooled_row, run_episodes, val_chosen_key
 
 
 def arm_key(arm: str, chosen: dict[str, int]) -> str:
@@ -33,10 +34,15 @@ def arm_key(arm: str, chosen: dict[str, int]) -> str:
     method, _, steps = arm.partition("@")
     if steps != "val":
         return arm
-    role = "two_phase" if method == "interp_only" else method
-    if role not in chosen:
+    if ("two_phase" if method == "interp_only" else method) not in chosen:
         raise ValueError(f"{arm}: @val names the steps chosen on val for {sorted(chosen)}")
-    return f"{method}@{chosen[role]}"
+    return val_chosen_key(method, chosen)
+
+
+@cache
+def episodes_of(run: Path, variant: str, seed: int) -> tuple[dict, dict]:
+    """A run's per-episode values and val-chosen steps, read once however many arms use them."""
+    return run_episodes(run_files(run, variant, seed))
 
 
 def arm_values(run: Path, arm: str, seed: int, split: str, metric: str, maze: str | None):
@@ -45,7 +51,7 @@ def arm_values(run: Path, arm: str, seed: int, split: str, metric: str, maze: st
     variant, _, key = arm.partition(":")
     if not variant or "@" not in key:
         raise ValueError(f"arm {arm!r}: expected variant:method@steps (steps may be val)")
-    values, chosen = run_episodes(run_files(run, variant, seed))
+    values, chosen = episodes_of(run, variant, seed)
     mazes = sorted({mz for mz, _ in values[split]})
     if (maze is None and len(mazes) > 1) or (maze is not None and maze not in mazes):
         raise ValueError(f"{variant} seed {seed} ran mazes {mazes}: name one with --maze")

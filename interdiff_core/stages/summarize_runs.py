@@ -66,13 +66,18 @@ def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], ou
         table.to_csv(tmp, index=False, float_format="%.6g")
 
 
+def val_chosen_key(method: str, chosen: dict[str, int]) -> str:
+    """`<method>@<the steps the run chose on val>`; interpolation only at two-phase's."""
+    return f"{method}@{chosen['two_phase' if method == 'interp_only' else method]}"
+
+
 def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], tuple[str, str]]:
     """{(a, b) as named across seeds: (a, b) as this run's keys}. The val-chosen teacher and
     two-phase (and interpolation only at two-phase's steps) are named `<method>@val`."""
-    teacher, two = f"teacher@{chosen['teacher']}", f"two_phase@{chosen['two_phase']}"
+    teacher, two = val_chosen_key("teacher", chosen), val_chosen_key("two_phase", chosen)
     out = {(a, "teacher@val" if b == teacher else b): (a, b) for a, b in comparisons(keys, teacher)}
     out[("two_phase@val", "teacher@val")] = (two, teacher)
-    out[("two_phase@val", "interp_only@val")] = (two, f"interp_only@{chosen['two_phase']}")
+    out[("two_phase@val", "interp_only@val")] = (two, val_chosen_key("interp_only", chosen))
     return out
 
 
@@ -136,7 +141,7 @@ def against_parent(
             return
     named = {  # name -> (ours, theirs) key per seed
         f"{role}@val": [
-            (f"{role}@{chosen[role]}", f"{role}@{theirs_chosen[role]}")
+            (val_chosen_key(role, chosen), val_chosen_key(role, theirs_chosen))
             for (_, chosen), (_, theirs_chosen) in zip(per_seed, parent_runs)
         ]
         for role in ("two_phase", "teacher")
