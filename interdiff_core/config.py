@@ -71,6 +71,13 @@ def check_config(cfg: dict) -> None:
         for steps in value if isinstance(value, list) else [value]:
             if steps > k_max:
                 _fail(field, f"{steps} steps is finer than the trained k_max = {k_max}")
+    main = cfg["sample"].get("two_phase_keyframes", "selector")
+    if main in cfg["sample"].get("keyframe_sources", []):
+        _fail(
+            "sample.keyframe_sources",
+            f"lists {main!r}, the source of the two_phase rows themselves "
+            "(sample.two_phase_keyframes); drop it from the ablation arms",
+        )
     if cfg["run"].get("slurm", {}).get("gpus", 0) > 0 and cfg["run"]["device"] != "cuda":
         _fail("run.slurm.gpus", "asks for GPUs that training on run.device = cpu would not use")
     check_teacher(cfg)

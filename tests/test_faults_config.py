@@ -57,6 +57,7 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
         (lambda c: c["sample"].update(teacher_steps=[128]), "sample.teacher_steps"),
         (lambda c: c["sample"].update(n_samples=10_000), "sample.n_samples"),
         (lambda c: c["run"].update(slurm={"gpus": 2}), "run.slurm.gpus"),  # on run.device cpu
+        (lambda c: c["sample"].update(two_phase_keyframes="uniform"), "sample.keyframe_sources"),
         (lambda c: c["data"].update(rest_episodes=0.0), "dphi.windows"),  # no episode from rest
         (
             lambda c: c["dphi"].update(extra_rest_episodes=8, kind="teacher"),

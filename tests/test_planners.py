@@ -12,6 +12,7 @@ from interdiff_core.data.maze_dataset import load_split
 from interdiff_core.models.selector import make_selector
 from interdiff_core.models.transformer import SequenceTransformer
 from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.sample.two_phase import sample_keyframes
 from interdiff_core.selection.dp import path_cost
 from interdiff_core.selection.keyframe_eval import best_fixed_nested, true_cost_matrix
 
@@ -80,3 +81,32 @@ def test_best_fixed_source_gives_every_episode_the_train_schedule(tmp_path):
     )
     assert path_cost(mean, idx[0][:1]).item() == pytest.approx(best)
     assert set(idx[0][0].tolist()) <= set(idx[1][0].tolist())
+
+
+@pytest.mark.parametrize("main", ["selector", "uniform"])
+def test_two_phase_rows_use_the_configured_keyframe_source(tmp_path, main):
+    """`sample.two_phase_keyframes` names the keyframes of the `two_phase` / `interp_only` rows
+    (a variant's replacement of the selector): interpolation-only is phase-1 on that source's
+    indices joined by the interpolation; the selector's tokens are charged only where it runs."""
+    write_maze_shards(tmp_path, n=6, T=8)
+    d = load_split(tmp_path)
+    models = untrained_models(d.D, d.cond.shape[1], d.T)
+    other = "uniform" if main == "selector" else "selector"
+    cfg = dict(
+        teacher_steps=[1],
+        untrained_steps=1,
+        phase1_steps=[2],
+        keyframe_sources=[other],
+        ablation_steps=2,
+        two_phase_keyframes=main,
+    )
+    planners = {p.key: p for p in build_planners(models, cfg, d.T, d.cond.shape[1], "line", 0)}
+    for source, key in ((main, "interp_only@2"), (other, f"interp_only_{other}@2")):
+        idx = models.keyframes(source, d, d.T)[0]
+        anchors = sample_keyframes(models.phase1, d.cond, idx, 2, torch.Generator().manual_seed(3))
+        plan = planners[key].plan(d, torch.Generator().manual_seed(3))
+        assert torch.equal(plan, models.interp(anchors, idx, d.T)), key
+    assert not torch.equal(models.keyframes(main, d, d.T)[0], models.keyframes(other, d, d.T)[0])
+    for method in ("interp_only", "two_phase"):
+        ours, theirs = planners[f"{method}@2"], planners[f"{method}_{other}@2"]
+        assert (ours.tokens > theirs.tokens) == (main == "selector"), method

@@ -29,8 +29,8 @@ from interdiff_core.selection.dp import dp_select_levels
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import interpolate, uniform_nested
 
-# Where two-phase's keyframe indices come from (`sample.keyframe_sources` adds arms beside the
-# selector's): `dp_true` runs the DP on the true cost against the ground truth: an oracle (the
+# Where two-phase's keyframe indices come from (`sample.two_phase_keyframes`, the selector unless
+# a variant replaces it, for the `two_phase` rows; `sample.keyframe_sources` adds arms): `dp_true` runs the DP on the true cost against the ground truth: an oracle (the
 # lowest interpolation cost; on the executed score it scored lowest of the arms on the default run).
 # `best_fixed` is one schedule for every episode, the lowest mean true cost on train
 # (`best_fixed_nested`): the selector's trivial replacement when it learns a fixed schedule.
@@ -141,7 +141,8 @@ def build_planners(
 
     out.append(Planner(baseline, 0, 0, 0, line))
     sel_tokens = len(levels) * (T + n_cond)
-    arms = [("selector", k, "") for k in cfg["phase1_steps"]]
+    main = cfg.get("two_phase_keyframes", "selector")
+    arms = [(main, k, "") for k in cfg["phase1_steps"]]
     arms += [(src, cfg["ablation_steps"], f"_{src}") for src in cfg.get("keyframe_sources", [])]
     for source, k, suffix in arms:
         p1_tokens = k * (levels[0] + n_cond)

@@ -1,9 +1,10 @@
 """sample: every method on one split (val or test), with its compute recorded.
 
 Methods: the teacher at several step counts, the untrained teacher architecture, the straight
-line from start to goal, and the two-phase sampler (selector -> phase-1 -> interpolation, LERP or
-the flow interpolator as phase-2 trained -> phase-2 levels) and its interpolation-only ablation
-at several phase-1 step counts. For each: network evaluations (NFE), tokens processed (frames +
+line from start to goal, and the two-phase sampler (keyframes from `sample.two_phase_keyframes`,
+the selector unless a variant replaces it -> phase-1 -> interpolation, LERP or the flow
+interpolator as phase-2 trained -> phase-2 levels) and its interpolation-only ablation at several
+phase-1 step counts. For each: network evaluations (NFE), tokens processed (frames +
 conditioning tokens, summed over NFE) and wall time.
 
 `plans_per_episode = k` draws k plans for every episode (rows `j * n + i`: draw j of episode
@@ -20,7 +21,6 @@ import torch
 
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import save_tensors
-from interdiff_core.models.selector import select_nested
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
 from interdiff_core.selection.keyframe_eval import best_fixed_nested
@@ -68,7 +68,8 @@ def sample_all(
         getattr(data, "latent_shape", None),
     )
     fixed = {}
-    if "best_fixed" in cfg.get("keyframe_sources", []):
+    main = cfg.get("two_phase_keyframes", "selector")
+    if "best_fixed" in [main, *cfg.get("keyframe_sources", [])]:
         if train_dir is None:
             raise ValueError("sample.keyframe_sources: best_fixed needs train_dir, the train split")
         train_x = load_split(train_dir, on_bad_sample=on_bad_sample).x
@@ -92,8 +93,7 @@ def sample_all(
             )
         )
         log.info("%-14s steps=%-3d nfe=%-3d %.4f s/plan", p.method, p.steps, p.nfe, seconds / n)
-    keyframes = select_nested(models.selector, data.cond, models.levels, data.T)[0]
-    results["keyframes"] = keyframes.repeat(k, 1)
+    results["keyframes"] = models.keyframes(main, data, data.T)[0].repeat(k, 1)
     skipped = {"train": models.teacher_meta.get("skipped_samples", 0), "test": skipped_split}
     meta = stage_meta(
         "sample",
