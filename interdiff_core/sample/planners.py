@@ -29,9 +29,10 @@ from interdiff_core.selection.dp import dp_select_levels
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import interpolate, uniform_nested
 
-# Where two-phase's keyframe indices come from (`sample.two_phase_keyframes`, the selector unless
-# a variant replaces it, for the `two_phase` rows; `sample.keyframe_sources` adds arms): `dp_true` runs the DP on the true cost against the ground truth: an oracle (the
-# lowest interpolation cost; on the executed score it scored lowest of the arms on the default run).
+# Where two-phase's keyframe indices come from: `sample.two_phase_keyframes` for the `two_phase`
+# rows (the selector unless a variant replaces it), `sample.keyframe_sources` for the arms beside
+# them. `dp_true` runs the DP on the true cost against the ground truth: an oracle (the lowest
+# interpolation cost; on the executed score it scored lowest of the arms on the default run).
 # `best_fixed` is one schedule for every episode, the lowest mean true cost on train
 # (`best_fixed_nested`): the selector's trivial replacement when it learns a fixed schedule.
 KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true", "best_fixed")
