@@ -2,13 +2,15 @@
 
 The workflow's `eval/paired_seeds.csv` pairs the comparisons each run names (two-phase against
 the teacher, interpolation only and the other keyframe sources) and each variant against its
-parent arm by arm. A question across arms of two variants (uniform_only's uniform-keyframe arm
-against base's method as the report picks it) is not among them; this pools any such pair over
-seeds with the `summarize_runs` stage's own two-stage bootstrap, from the runs' `eval/episodes.csv`
-and `episodes/<split>.safetensors`:
+parent arm by arm. A question across two variants that are not parent and child
+(uniform_only_plans8's system against plans8's method, both with eight plans per episode; runs
+made before `sample.two_phase_keyframes` hold the uniform-only system as `two_phase_uniform@4`), or
+across two different arms, is not among them; this pools any such pair over seeds with the
+`summarize_runs` stage's own two-stage bootstrap, from the runs' `eval/episodes.csv` and
+`episodes/<split>.safetensors`:
 
     python bench/pair_arms.py --run results/default --seeds 0-2 \\
-        --pair uniform_only_plans8:two_phase_uniform@4 plans8:two_phase@val
+        --pair uniform_only_plans8:two_phase@val plans8:two_phase@val
 
 An arm is `<variant>:<method>@<steps>`; `@val` takes the steps the run chose on val (as the report
 does; interpolation only at two-phase's). Each seed's two runs must have executed the same

@@ -80,12 +80,15 @@ def trajectories(samples: dict, methods: list[str], n: int, path) -> None:
     _save(fig, path)
 
 
-def keyframe_placement(selected: np.ndarray, labels: np.ndarray, T: int, path) -> None:
-    """Where the selector puts level-0 keyframes on the test split, against the DP labels."""
+def keyframe_placement(
+    selected: np.ndarray, labels: np.ndarray, T: int, path, label: str = "selector"
+) -> None:
+    """Where the two-phase rows' level-0 keyframes fall on the test split (`label`: their
+    source), against the DP labels."""
     fig, ax = plt.subplots(figsize=(7, 3))
     bins = np.arange(T + 1) - 0.5
     ax.hist(labels[:, 1:-1].ravel(), bins=bins, alpha=0.5, label="DP labels (D_phi costs)")
-    ax.hist(selected[:, 1:-1].ravel(), bins=bins, alpha=0.5, label="selector")
+    ax.hist(selected[:, 1:-1].ravel(), bins=bins, alpha=0.5, label=label)
     ax.set_xlabel("frame index")
     ax.set_ylabel("count (interior keyframes)")
     ax.legend()
@@ -107,7 +110,7 @@ def loss_curves(histories: dict[str, np.ndarray], path) -> None:
 
 def frame_strips(images: dict, keyframes, path) -> None:
     """Decoded clips [n, T, C, H, W] in [0, 1] (C = 3, or 1 shown in grey), one row per method
-    and example; frames the selector kept as level-0 keyframes are framed in orange."""
+    and example; the two-phase rows' level-0 keyframes are framed in orange."""
     names = list(images)
     n, T = next(iter(images.values())).shape[:2]
     fig, axes = plt.subplots(n * len(names), T, figsize=(0.8 * T, 0.85 * n * len(names)))

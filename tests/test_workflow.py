@@ -2,6 +2,7 @@
 and resume, locks: test_faults_workflow.py)."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import torch
 import yaml
 from conftest import REPO, edit_config, planned_jobs, snakemake, stage_on_meta
 
-from interdiff_core.io import load_checkpoint, load_tensors
+from interdiff_core.io import load_checkpoint, load_tensors, save_tensors
 
 pytestmark = pytest.mark.workflow
 PHASE2_AND_AFTER = {
@@ -129,6 +130,18 @@ def test_pair_arms_repeats_the_workflows_paired_rows_and_refuses_an_unknown_arm(
     bad = subprocess.run(cmd + ["--pair", "base:two_phase@99", "base:teacher@val"], env=env,
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode != 0 and "no arm 'two_phase@99'" in bad.stderr
+    # a run of other episodes (here: the expert's first val episode moved) is refused, not paired
+    other = tmp_path / "run"
+    (other / "base").symlink_to(run / "base")
+    shutil.copytree(run / "base" / "seed0", other / "other" / "seed0", symlinks=True)
+    episodes = other / "other" / "seed0" / "episodes" / "val.safetensors"
+    tensors, meta = load_tensors(episodes)
+    tensors["expert.dist"][0] += 100.0
+    save_tensors(episodes, tensors, meta)
+    cmd[cmd.index("--run") + 1] = str(other)
+    bad = subprocess.run(cmd + ["--pair", "other:two_phase@4", "base:two_phase@4"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode != 0 and "seed 0, val: not the same episodes" in bad.stderr
 
 
 def test_second_run_has_nothing_to_do(finished):
@@ -271,6 +284,31 @@ def test_several_plans_per_episode_are_executed_and_averaged(finished, tmp_path)
     draws = [per_episode(dist[j * n : (j + 1) * n], maze, ref)["score_d4rl"] for j in (0, 1)]
     assert np.allclose(values[(maze, "two_phase@4")]["score_d4rl"], (draws[0] + draws[1]) / 2)
     assert len(values[(maze, "two_phase@4")]["success"]) == n
+
+
+def test_two_phase_rows_on_a_replaced_keyframe_source_are_that_arm(finished, tmp_path):
+    """sample.two_phase_keyframes: uniform (configs/uniform_only.yaml) gives the two_phase rows
+    the plans of base's uniform-keyframe arm at the same steps and noise, and the selector's
+    keyframes become the arm two_phase_selector; the saved keyframes are uniform spacing."""
+    from interdiff_core.selection.masks import uniform_nested
+    from interdiff_core.stages.sample import sample_all
+
+    cfg = yaml.safe_load((finished / "micro.yaml").read_text())
+    data, run = finished / "results" / "micro", finished / "results" / "micro" / "base" / "seed0"
+    models = [run / "models" / f"{m}.safetensors" for m in ("teacher", "selector", "phase1")]
+    models += [run / "models" / f"{m}.safetensors" for m in ("phase2", "dphi")]
+    sample = {**cfg["sample"], "two_phase_keyframes": "uniform", "keyframe_sources": ["selector"]}
+    out = tmp_path / "uniform.safetensors"
+    sample_all(data / "shards" / "val", *models, out, sample, 0)
+    ours, meta = load_tensors(out)
+    base, _ = load_tensors(run / "samples" / "val.safetensors")
+    steps = cfg["sample"]["ablation_steps"]
+    for method in ("two_phase", "interp_only"):
+        assert torch.equal(ours[f"{method}@{steps}"], base[f"{method}_uniform@{steps}"]), method
+        assert torch.equal(ours[f"{method}_selector@{steps}"], base[f"{method}@{steps}"]), method
+    want = uniform_nested(meta["n"], ours["gt"].shape[1], meta["levels"])[0]
+    assert torch.equal(ours["keyframes"], want)
+    assert not any(k.endswith("_uniform@" + str(steps)) for k in ours)
 
 
 def test_the_html_report_builds(finished):

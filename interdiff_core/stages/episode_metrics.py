@@ -87,9 +87,9 @@ def best_on_val(values: dict, method: str) -> str:
 def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
     """(a, b) pairs reported as a − b: two-phase and interpolation-only minus the val-chosen
     teacher; two-phase minus interpolation-only (what phase-2 adds); two-phase with the
-    selector's keyframes minus each other keyframe source at the same phase-1 steps; two-phase
-    with DP(D_phi)'s keyframes minus uniform ones (the learned costs against their trivial
-    replacement)."""
+    keyframes of `sample.two_phase_keyframes` (the selector's unless a variant replaces it) minus
+    each other keyframe source at the same phase-1 steps; two-phase with DP(D_phi)'s keyframes
+    minus uniform ones (the learned costs against their trivial replacement)."""
     out = []
     for key in sorted(keys):
         method, _, steps = key.partition("@")

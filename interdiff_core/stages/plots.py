@@ -8,9 +8,12 @@ from interdiff_core import plots
 from interdiff_core.io import load_checkpoint, load_tensors
 
 
-def keyframes_and_losses(samples: dict, labels_path, model_paths: dict[str, str], out: dict):
-    """The figures every domain draws: where the selector puts keyframes against the DP labels
-    of the same test samples, and each model's training loss."""
+def keyframes_and_losses(
+    samples: dict, meta: dict, labels_path, model_paths: dict[str, str], out: dict
+):
+    """The figures every domain draws: where the two-phase rows' keyframes fall (the selector's
+    unless `sample.two_phase_keyframes` replaces it) against the DP labels of the same test
+    samples, and each model's training loss."""
     labels, _ = load_tensors(labels_path)
     n = samples["keyframes"].shape[0]
     plots.keyframe_placement(
@@ -18,6 +21,7 @@ def keyframes_and_losses(samples: dict, labels_path, model_paths: dict[str, str]
         labels["test.level0"][:n].numpy(),
         samples["gt"].shape[1],
         out["keyframes"],
+        label=meta["config"].get("two_phase_keyframes", "selector"),
     )
     histories = {
         name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()
@@ -33,7 +37,7 @@ def make_plots(
     out: dict[str, str],
     n_examples: int,
 ) -> None:
-    samples, _ = load_tensors(samples_path)
+    samples, meta = load_tensors(samples_path)
     table = pd.read_csv(metrics_csv)
     plots.frontier(table[table.split == "test"], out["frontier"])
     val = table[table.split == "val"]  # the examples' settings are chosen on val, never test
@@ -46,4 +50,4 @@ def make_plots(
         "straight_line@0",
     ]
     plots.trajectories(samples, methods, n_examples, out["trajectories"])
-    keyframes_and_losses(samples, labels_path, model_paths, out)
+    keyframes_and_losses(samples, meta, labels_path, model_paths, out)

@@ -54,6 +54,6 @@ def make_video_plots(
     else:  # Wan latents: no decoder here; show the first latent channel
         images = {k: as_latents(v, meta["latent_shape"])[:, :, :1] for k, v in strips.items()}
     plots.frame_strips(images, samples["keyframes"][:n], out["frames"])
-    keyframes_and_losses(samples, labels_path, model_paths, out)
+    keyframes_and_losses(samples, meta, labels_path, model_paths, out)
     if rollout_json is not None:
         plots.rollout_curves(read_json(rollout_json), out["rollout"])
