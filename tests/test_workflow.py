@@ -132,6 +132,7 @@ def test_pair_arms_repeats_the_workflows_paired_rows_and_refuses_an_unknown_arm(
     assert bad.returncode != 0 and "no arm 'two_phase@99'" in bad.stderr
     # a run of other episodes (here: the expert's first val episode moved) is refused, not paired
     other = tmp_path / "run"
+    other.mkdir()
     (other / "base").symlink_to(run / "base")
     shutil.copytree(run / "base" / "seed0", other / "other" / "seed0", symlinks=True)
     episodes = other / "other" / "seed0" / "episodes" / "val.safetensors"
