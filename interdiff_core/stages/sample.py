@@ -71,7 +71,7 @@ def sample_all(
     main = cfg.get("two_phase_keyframes", "selector")
     if "best_fixed" in [main, *cfg.get("keyframe_sources", [])]:
         if train_dir is None:
-            raise ValueError("sample.keyframe_sources: best_fixed needs train_dir, the train split")
+            raise ValueError("keyframe source best_fixed needs train_dir, the train split")
         train_x = load_split(train_dir, on_bad_sample=on_bad_sample).x
         models.fixed = best_fixed_nested(train_x, models.levels)
         fixed = {f"best_fixed.{s}": idx for s, idx in enumerate(models.fixed)}
