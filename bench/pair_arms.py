@@ -36,9 +36,11 @@ def arm_key(arm: str, chosen: dict[str, int]) -> str:
     method, _, steps = arm.partition("@")
     if steps != "val":
         return arm
-    if ("two_phase" if method == "interp_only" else method) not in chosen:
-        raise ValueError(f"{arm}: @val names the steps chosen on val for {sorted(chosen)}")
-    return val_chosen_key(method, chosen)
+    try:
+        return val_chosen_key(method, chosen)
+    except KeyError:
+        known = sorted(chosen)
+        raise ValueError(f"{arm}: @val names the steps chosen on val for {known}") from None
 
 
 @cache

@@ -38,6 +38,12 @@ from interdiff_core.selection.masks import interpolate, uniform_nested
 KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true", "best_fixed")
 
 
+def two_phase_source(sample_cfg: dict) -> str:
+    """The keyframe source of the `two_phase` / `interp_only` rows (`sample.two_phase_keyframes`;
+    the selector where a config, or a sample's metadata, predates the field)."""
+    return sample_cfg.get("two_phase_keyframes", "selector")
+
+
 @dataclass
 class Planner:
     method: str
@@ -142,8 +148,7 @@ def build_planners(
 
     out.append(Planner(baseline, 0, 0, 0, line))
     sel_tokens = len(levels) * (T + n_cond)
-    main = cfg.get("two_phase_keyframes", "selector")
-    arms = [(main, k, "") for k in cfg["phase1_steps"]]
+    arms = [(two_phase_source(cfg), k, "") for k in cfg["phase1_steps"]]
     arms += [(src, cfg["ablation_steps"], f"_{src}") for src in cfg.get("keyframe_sources", [])]
     for source, k, suffix in arms:
         p1_tokens = k * (levels[0] + n_cond)

@@ -6,6 +6,7 @@ import pandas as pd
 
 from interdiff_core import plots
 from interdiff_core.io import load_checkpoint, load_tensors
+from interdiff_core.sample.planners import two_phase_source
 
 
 def keyframes_and_losses(
@@ -21,7 +22,7 @@ def keyframes_and_losses(
         labels["test.level0"][:n].numpy(),
         samples["gt"].shape[1],
         out["keyframes"],
-        label=meta["config"].get("two_phase_keyframes", "selector"),
+        label=two_phase_source(meta["config"]),
     )
     histories = {
         name: load_checkpoint(p)[1]["loss_history"].numpy() for name, p in model_paths.items()

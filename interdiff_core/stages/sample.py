@@ -22,7 +22,7 @@ import torch
 from interdiff_core.data.splits import load_split
 from interdiff_core.io import save_tensors
 from interdiff_core.runtime import stage_meta
-from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.sample.planners import Models, build_planners, two_phase_source
 from interdiff_core.selection.keyframe_eval import best_fixed_nested
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def sample_all(
         getattr(data, "latent_shape", None),
     )
     fixed = {}
-    main = cfg.get("two_phase_keyframes", "selector")
+    main = two_phase_source(cfg)
     if "best_fixed" in [main, *cfg.get("keyframe_sources", [])]:
         if train_dir is None:
             raise ValueError("keyframe source best_fixed needs train_dir, the train split")
