@@ -82,6 +82,9 @@ def check_config(cfg: dict) -> None:
         _fail("run.slurm.gpus", "asks for GPUs that training on run.device = cpu would not use")
     check_teacher(cfg)
     check_extra_rest_episodes(cfg)
+    weights = cfg["dphi"].get("cost_weights")
+    if weights is not None and cfg["dphi"]["kind"] != "oracle":
+        _fail("dphi.cost_weights", f"needs dphi.kind: oracle, got {cfg['dphi']['kind']!r}")
     if cfg["data"]["domain"] == "video":
         check_video(cfg)
     else:
@@ -129,6 +132,12 @@ def check_extra_rest_episodes(cfg: dict) -> None:
 
 def check_maze(cfg: dict) -> None:
     data = cfg["data"]
+    weights = cfg["dphi"].get("cost_weights")
+    if weights is not None and len(weights) != 4:
+        _fail(
+            "dphi.cost_weights",
+            f"a maze frame has 4 features (row, col, v_row, v_col), got {len(weights)} weights",
+        )
     if cfg["dphi"].get("windows") == "rest_episodes" and not data.get("rest_episodes", 0):
         _fail(
             "dphi.windows",

@@ -54,6 +54,18 @@ def teacher_level_costs_batched(
 
 
 @torch.no_grad()
+def weighted_features(x: torch.Tensor, weights: list[float] | None) -> torch.Tensor:
+    """x [N, T, D] scaled so that its squared errors carry `dphi.cost_weights` per feature."""
+    if weights is None:
+        return x
+    if len(weights) != x.shape[-1]:
+        raise ValueError(
+            f"dphi.cost_weights: expected one weight per feature of a frame ({x.shape[-1]}), "
+            f"got {len(weights)}"
+        )
+    return x * torch.tensor(weights, dtype=x.dtype).sqrt()
+
+
 def dphi_targets(
     cache_path, teacher_path, out_path, cfg: dict, seed: int, levels: list[int], raw_path=None
 ) -> None:
@@ -94,8 +106,11 @@ def dphi_targets(
     S = cfg["segments_per_sample"]  # 0: every segment of every sequence
     seg = all_segments(N, T) if S == 0 else sample_segments(N, T, S, gen)
     extra = {}
+    weights = cfg.get("cost_weights")
+    if weights is not None and cfg["kind"] != "oracle":
+        raise ValueError(f"dphi.cost_weights needs dphi.kind: oracle, got {cfg['kind']!r}")
     if cfg["kind"] == "oracle":
-        cost = oracle_costs(x, seg)
+        cost = oracle_costs(weighted_features(x, weights), seg)
     elif cfg["kind"] in ("teacher", "teacher_infill"):
         teacher, _ = load_teacher(teacher_path)
         tau = c["tau"]
