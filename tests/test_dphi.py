@@ -144,6 +144,31 @@ def test_keyframe_costs_table_values_and_flag():
     assert not keyframe_costs_table({"s": true}, sel, levels)["expert_mean_loses_to_uniform"].any()
 
 
+def test_cost_weights_cost_the_weighted_features_alone(tmp_path):
+    """dphi.cost_weights: [1, 1, 0, 0] gives the oracle cost of the first two features (a maze's
+    positions), and 4 x on a feature is 4 x its squared error; a wrong length names the field."""
+    from interdiff_core.io import load_tensors, save_tensors
+    from interdiff_core.stages.dphi_targets import dphi_targets
+
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(6, 9, 4, generator=gen)
+    save_tensors(tmp_path / "cache.safetensors", {"x": x, "cond": torch.zeros(6, 3)})
+
+    def costs(weights):
+        cfg = {"kind": "oracle", "segments_per_sample": 0, "cost_weights": weights}
+        dphi_targets(tmp_path / "cache.safetensors", None, tmp_path / "t.safetensors", cfg, 0, [3])
+        return load_tensors(tmp_path / "t.safetensors")[0]
+
+    t = costs([1, 1, 0, 0])
+    torch.testing.assert_close(t["cost"], oracle_costs(x[..., :2], t["seg"]))
+    assert not torch.allclose(t["cost"], oracle_costs(x, t["seg"]))
+    scaled = x.clone()
+    scaled[..., 3] *= 2
+    torch.testing.assert_close(costs([1, 1, 1, 4])["cost"], oracle_costs(scaled, t["seg"]))
+    with pytest.raises(ValueError, match="dphi.cost_weights: expected one weight per feature"):
+        costs([1, 0])
+
+
 def test_targets_on_every_segment_train_the_table_form(tmp_path):
     """dphi.segments_per_sample: 0 costs every segment once; train_dphi fits the table form
     to them (stages end to end, oracle cost: no teacher needed)."""

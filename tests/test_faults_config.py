@@ -74,6 +74,11 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
             ),
             "dphi.extra_rest_episodes",
         ),
+        (
+            lambda c: c["dphi"].update(cost_weights=[1, 1, 0, 0], kind="teacher"),
+            "dphi.cost_weights",
+        ),
+        (lambda c: c["dphi"].update(cost_weights=[1, 1]), "dphi.cost_weights"),  # a maze frame: 4
     ],
 )
 def test_cross_field_checks_name_the_field(edit, field):
