@@ -56,7 +56,8 @@ def source_indices(samples: dict, models: list[str], data, levels: list[int]) ->
     out["dp_true"] = dp_select_levels(true_cost_matrix(data.x), levels)[0]
     if "best_fixed.0" in samples:
         out["best_fixed"] = samples["best_fixed.0"].expand(len(data), -1)
-    return out
+    draws = len(samples["gt"]) // len(data)  # sample.plans_per_episode: draw j at rows j*n + i
+    return {k: v.repeat(draws, 1) for k, v in out.items()}
 
 
 def arm(source: str, main_source: str, method: str) -> str:
@@ -69,9 +70,9 @@ def pos_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps: int, data):
-    samples, meta = load_tensors(f"{run}/{variant}/seed{seed}/samples/{split}.safetensors")
+    samples, _ = load_tensors(f"{run}/{variant}/seed{seed}/samples/{split}.safetensors")
     x = samples["gt"]
-    if not torch.equal(x, data.x):
+    if len(x) % len(data) or not torch.equal(x, data.x.repeat(len(x) // len(data), 1, 1)):
         raise ValueError(f"{variant} seed {seed}: samples' gt is not the {split} split's episodes")
     levels = [samples[f"best_fixed.{s}"].shape[1] for s in range(3) if f"best_fixed.{s}" in samples]
     levels = levels or [samples["keyframes"].shape[1]]
@@ -82,22 +83,17 @@ def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps:
     rows, T = [], data.T
     teacher = samples[max((k for k in samples if k.startswith("teacher@")),
                           key=lambda k: int(k.split("@")[1]))]  # fmt: skip
+    rows_idx = torch.arange(len(x))[:, None]
     for source, i in idx.items():
-        key = arm(source, main_source, "interp_only") + f"@{steps}"
-        if key not in samples:
+        interp_key = arm(source, main_source, "interp_only") + f"@{steps}"
+        two_key = arm(source, main_source, "two_phase") + f"@{steps}"
+        if interp_key not in samples:
             continue
-        interp = samples[key]
-        if not torch.allclose(interpolate(interp.gather(1, i[..., None].expand(-1, -1, 4)), i, T),
-                              interp, atol=1e-5):  # fmt: skip
-            raise ValueError(
-                f"{variant} seed {seed}: {key} is not interpolated at {source}'s indices"
-            )
-        rows_idx = torch.arange(len(x))[:, None]
-        inner = i[:, 1:-1]
+        interp, inner = samples[interp_key], i[:, 1:-1]
+        if not torch.allclose(interpolate(interp[rows_idx, i], i, T), interp, atol=1e-5):
+            raise ValueError(f"{variant} seed {seed}: {interp_key} is not {source}'s keyframes")
         gt_lines = interpolate(x[rows_idx, i], i, T)
-        two = samples[arm(source, main_source, "two_phase") + f"@{steps}"]
-        score = np.concatenate([v["score_d4rl"] for (_, k), v in values.items()
-                                if k == arm(source, main_source, "two_phase") + f"@{steps}"])  # fmt: skip
+        score = np.concatenate([v["score_d4rl"] for (_, k), v in values.items() if k == two_key])
         rows.append({
             "seed": seed, "source": source,
             "gen": pos_err(interp[rows_idx, inner], x[rows_idx, inner]).mean().item(),
@@ -105,7 +101,7 @@ def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps:
             "fill": pos_err(gt_lines, x).mean().item(),
             "fill_all": ((gt_lines - x) ** 2).sum(-1).mean().item(),
             "interp_only": pos_err(interp, x).mean().item(),
-            "two_phase": pos_err(two, x).mean().item(),
+            "two_phase": pos_err(samples[two_key], x).mean().item(),
             "score": float(score.mean()),
         })  # fmt: skip
     return rows
@@ -122,8 +118,9 @@ def main() -> None:
     args = p.parse_args()
     for split in args.splits:
         data = load_split(f"{args.run}/shards/{split}")
-        rows = [r for s in args.seeds
-                for r in seed_rows(args.run, args.variant, args.parent, s, split, args.steps, data)]  # fmt: skip
+        rows = []
+        for seed in args.seeds:
+            rows += seed_rows(args.run, args.variant, args.parent, seed, split, args.steps, data)
         frame = pd.DataFrame(rows)
         t = frame.drop(columns="seed").groupby("source", sort=False)
         table = t.mean().join(t.sem(ddof=1)[["score"]].rename(columns={"score": "score_se"}))
