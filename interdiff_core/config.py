@@ -65,7 +65,8 @@ def check_config(cfg: dict) -> None:
                          ("sample.phase1_steps", cfg["phase1"]["k_max"]),
                          ("phase1.anchor_steps", cfg["phase1"]["k_max"]),
                          ("sample.untrained_steps", cfg["teacher"]["k_max"]),
-                         ("sample.ablation_steps", cfg["phase1"]["k_max"])]:  # fmt: skip
+                         ("sample.ablation_steps", cfg["phase1"]["k_max"]),
+                         ("dphi.generated_steps", cfg["teacher"]["k_max"])]:  # fmt: skip
         section, key = field.split(".")
         value = cfg[section].get(key, [])
         for steps in value if isinstance(value, list) else [value]:
@@ -83,8 +84,11 @@ def check_config(cfg: dict) -> None:
     check_teacher(cfg)
     check_extra_rest_episodes(cfg)
     weights = cfg["dphi"].get("cost_weights")
-    if weights is not None and cfg["dphi"]["kind"] != "oracle":
-        _fail("dphi.cost_weights", f"needs dphi.kind: oracle, got {cfg['dphi']['kind']!r}")
+    if weights is not None and cfg["dphi"]["kind"] not in ("oracle", "generated"):
+        _fail(
+            "dphi.cost_weights",
+            f"needs dphi.kind oracle or generated, got {cfg['dphi']['kind']!r}",
+        )
     if cfg["data"]["domain"] == "video":
         check_video(cfg)
     else:
@@ -121,10 +125,11 @@ def check_extra_rest_episodes(cfg: dict) -> None:
     dphi = cfg["dphi"]
     if not dphi.get("extra_rest_episodes", 0):
         return
-    for field, need in (("kind", "oracle"), ("windows", "rest_episodes")):
-        if dphi.get(field) != need:
+    for field, need in (("kind", ("oracle", "generated")), ("windows", ("rest_episodes",))):
+        if dphi.get(field) not in need:
             _fail(
-                "dphi.extra_rest_episodes", f"needs dphi.{field}: {need}, got {dphi.get(field)!r}"
+                "dphi.extra_rest_episodes",
+                f"needs dphi.{field} in {list(need)}, got {dphi.get(field)!r}",
             )
     if len(mazes := cfg["data"].get("mazes", [])) != 1:
         _fail("dphi.extra_rest_episodes", f"needs one maze in data.mazes, got {mazes}")

@@ -35,6 +35,25 @@ def test_oracle_cost_of_a_keyframe_set_is_its_interpolation_error():
         torch.testing.assert_close(path_cost(costs, idx_t), err)
 
 
+def test_generated_keyframe_cost_of_a_set_is_its_interpolated_sequences_error():
+    """With `keys` (generated keyframes) a keyframe set's summed segment costs are the squared
+    error, on the frames it does not hold, of the line through the keys at its indices against
+    x; keys = x gives the plain oracle cost."""
+    gen = torch.Generator().manual_seed(1)
+    x, keys = torch.randn(3, 9, 2, generator=gen), torch.randn(3, 9, 2, generator=gen)
+    seg = all_segments(3, 9)
+    matrix = torch.zeros(3, 9, 9)
+    matrix[:, seg[0, :, 0], seg[0, :, 1]] = oracle_costs(x, seg, keys=keys)
+    for idx in [[0, 8], [0, 3, 8], [0, 1, 2, 5, 6, 8]]:
+        idx_t = torch.tensor(idx).expand(3, -1)
+        between = [t for t in range(9) if t not in idx]
+        err = ((interpolate(keys[:, idx], idx_t, 9) - x)[:, between] ** 2).sum((1, 2))
+        torch.testing.assert_close(path_cost(matrix, idx_t), err)
+    torch.testing.assert_close(oracle_costs(x, seg, keys=x), oracle_costs(x, seg))
+    chunked = oracle_costs(x, seg, max_elements=1, keys=keys)
+    torch.testing.assert_close(chunked, oracle_costs(x, seg, keys=keys), rtol=0, atol=0)
+
+
 def test_dp_on_oracle_costs_is_the_best_keyframe_set_by_brute_force():
     torch.manual_seed(0)
     x = torch.randn(2, 8, 2).cumsum(1)

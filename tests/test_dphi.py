@@ -169,6 +169,43 @@ def test_cost_weights_cost_the_weighted_features_alone(tmp_path):
         costs([1, 0])
 
 
+def test_generated_targets_cost_the_teachers_draws_as_keyframes(tmp_path):
+    """dphi.kind: generated: the mean over dphi.generated_draws teacher samples (drawn as
+    `generated_sequences` draws them, from the stage's seed) of the oracle cost with the samples
+    as keyframes; the same seed gives the same targets, and costs over the true frames differ."""
+    from interdiff_core.io import load_tensors, save_checkpoint, save_tensors
+    from interdiff_core.models.teacher import make_teacher
+    from interdiff_core.runtime import stage_meta
+    from interdiff_core.stages.dphi_targets import dphi_targets, generated_sequences
+
+    gen = torch.Generator().manual_seed(2)
+    N, T, D, C = 5, 7, 4, 3
+    x, cond = torch.randn(N, T, D, generator=gen), torch.randn(N, C, generator=gen)
+    save_tensors(tmp_path / "cache.safetensors", {"x": x, "cond": cond})
+    tcfg = {"model": {"d_model": 16, "n_layers": 1, "n_heads": 2}, "k_max": 4}
+    torch.manual_seed(0)
+    teacher = make_teacher(tcfg, C, T, D).eval()
+    save_checkpoint(
+        tmp_path / "teacher.safetensors", teacher, stage_meta("train_teacher", tcfg, teacher)
+    )
+    cfg = {"kind": "generated", "segments_per_sample": 0, "generated_steps": 2,
+           "generated_draws": 3}  # fmt: skip
+
+    def targets(seed):
+        args = (tmp_path / "cache.safetensors", tmp_path / "teacher.safetensors")
+        dphi_targets(*args, tmp_path / "t.safetensors", cfg, seed, [3])
+        return load_tensors(tmp_path / "t.safetensors")[0]
+
+    t = targets(0)
+    g = torch.Generator().manual_seed(0)  # the stage's generator: no segments drawn from it
+    draws = [generated_sequences(teacher, cond, T, 2, g) for _ in range(3)]
+    want = sum(oracle_costs(x, t["seg"], keys=k) for k in draws) / 3
+    torch.testing.assert_close(t["cost"], want)
+    assert torch.equal(targets(0)["cost"], t["cost"])
+    assert not torch.allclose(targets(1)["cost"], t["cost"])
+    assert not torch.allclose(t["cost"], oracle_costs(x, t["seg"]))
+
+
 def test_targets_on_every_segment_train_the_table_form(tmp_path):
     """dphi.segments_per_sample: 0 costs every segment once; train_dphi fits the table form
     to them (stages end to end, oracle cost: no teacher needed)."""
@@ -318,7 +355,7 @@ def test_simulated_episodes_from_rest_extend_dphi_targets(tmp_path):
     assert t["cond"].shape[0] == 3 + 3
     torch.testing.assert_close(t["cond"][3:], cond_new)
     torch.testing.assert_close(t["cost"], oracle_costs(torch.cat([x[1:], x_new]), t["seg"]))
-    with pytest.raises(ValueError, match="needs dphi.kind: oracle"):
+    with pytest.raises(ValueError, match="needs dphi.kind oracle or generated"):
         dphi_targets(*args, {**cfg, "kind": "teacher"}, 0, [3], tmp_path / "raw.safetensors")
     with pytest.raises(ValueError, match="needs dphi.windows: rest_episodes"):
         dphi_targets(*args, {**cfg, "windows": "all"}, 0, [3], tmp_path / "raw.safetensors")

@@ -79,6 +79,7 @@ def test_a_missing_input_path_is_named(tmp_path, monkeypatch):
             "dphi.cost_weights",
         ),
         (lambda c: c["dphi"].update(cost_weights=[1, 1]), "dphi.cost_weights"),  # a maze frame: 4
+        (lambda c: c["dphi"].update(kind="generated", generated_steps=128), "dphi.generated_steps"),
     ],
 )
 def test_cross_field_checks_name_the_field(edit, field):

@@ -30,6 +30,8 @@ LAYERS = [
     ("configs/umaze_dphi_tasks.yaml",),
     ("configs/equal_mix.yaml", "configs/plans8.yaml"),
     ("configs/plans8.yaml", "configs/uniform_only.yaml"),
+    ("configs/position_cost.yaml",),
+    ("configs/generated_cost.yaml",),
 ]
 VIDEO = {"configs/video.yaml", "configs/video_gpu.yaml"}  # tests/test_video_config.py
 

@@ -2,8 +2,11 @@
 frames strictly between them. Costs are sums over interior frames, so a keyframe set's cost is
 the sum of its segments' costs and the DP is exact (averaging broke that in the seed).
 
-Two kinds:
+The kinds:
 - oracle: squared interpolation error against the ground truth.
+- generated: the same error when the line runs between the teacher's samples at the keyframes
+  instead of the true frames: what interpolating generated keyframes costs, so frames that are
+  hard to generate from the conditioning cost more as keyframes.
 - teacher: how much the teacher's prediction moves when a segment's interior is replaced by
   the line between its keyframes. At t_steps shared signal levels τ the teacher denoises the
   true sequence and the bridged one (same noise); the squared difference of its predictions on
@@ -60,16 +63,21 @@ def bridge(x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
     return torch.where(inside, line, x[:, None])
 
 
-def oracle_costs(x: torch.Tensor, seg: torch.Tensor, max_elements: int = 2**25) -> torch.Tensor:
+def oracle_costs(
+    x: torch.Tensor, seg: torch.Tensor, max_elements: int = 2**25, keys: torch.Tensor | None = None
+) -> torch.Tensor:
     """[B, S]: Σ over interior frames of the squared interpolation error. The bridges are
     [B, S, T, D]; they are built a few samples at a time, at most `max_elements` each (every
-    segment of a T = 128 window is 8128 bridges: 1000 windows at once would take 17 GB)."""
+    segment of a T = 128 window is 8128 bridges: 1000 windows at once would take 17 GB).
+    `keys` [B, T, D]: the line runs between these keyframe values (generated keyframes) instead
+    of x's own; their errors reach the cost through the frames interpolated from them."""
     B, S = seg.shape[:2]
     chunk = max(1, max_elements // max(1, S * x[0].numel()))
     out = []
     for b in range(0, B, chunk):
         xb, sb = x[b : b + chunk], seg[b : b + chunk]
-        err = ((bridge(xb, sb) - xb[:, None]) ** 2).sum(-1)
+        line = bridge(xb if keys is None else keys[b : b + chunk], sb)
+        err = ((line - xb[:, None]) ** 2).sum(-1)
         out.append((err * interior_mask(sb, x.shape[1])).sum(-1))
     return torch.cat(out) if out else x.new_zeros(0, S)
 

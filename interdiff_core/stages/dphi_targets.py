@@ -13,7 +13,7 @@ import torch
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
-from interdiff_core.sample.two_phase import cleanest_level, denoiser_at_level
+from interdiff_core.sample.two_phase import cleanest_level, denoiser_at_level, sample_teacher
 from interdiff_core.selection.costs import (
     all_segments,
     combine_levels,
@@ -53,7 +53,16 @@ def teacher_level_costs_batched(
     return out
 
 
+GROUND_TRUTH_KINDS = ("oracle", "generated")  # costs measured against the windows' own frames
+
+
 @torch.no_grad()
+def generated_sequences(teacher, cond: torch.Tensor, T: int, steps: int, gen, chunk: int = 256):
+    """One teacher sample [N, T, D] per conditioning row, drawn `chunk` rows at a time."""
+    return torch.cat([sample_teacher(teacher, cond[s : s + chunk], T, steps, gen)
+                      for s in range(0, len(cond), chunk)])  # fmt: skip
+
+
 def weighted_features(x: torch.Tensor, weights: list[float] | None) -> torch.Tensor:
     """x [N, T, D] scaled so that its squared errors carry `dphi.cost_weights` per feature."""
     if weights is None:
@@ -89,10 +98,10 @@ def dphi_targets(
                  "conditioned on their goals", len(x), len(rows))  # fmt: skip
         n_extra = cfg.get("extra_rest_episodes", 0)
         if n_extra:
-            if cfg["kind"] != "oracle":
+            if cfg["kind"] not in GROUND_TRUTH_KINDS:
                 raise ValueError(
-                    "dphi.extra_rest_episodes needs dphi.kind: oracle (the simulated episodes "
-                    f"have no teacher predictions cached), got {cfg['kind']!r}"
+                    "dphi.extra_rest_episodes needs dphi.kind oracle or generated (the simulated "
+                    f"episodes have no teacher predictions cached), got {cfg['kind']!r}"
                 )
             x_new, cond_new = simulated_rest_episodes(raw_path, cond[0], n_extra, seed)
             x, cond = torch.cat([x, x_new]), torch.cat([cond, cond_new])
@@ -107,10 +116,21 @@ def dphi_targets(
     seg = all_segments(N, T) if S == 0 else sample_segments(N, T, S, gen)
     extra = {}
     weights = cfg.get("cost_weights")
-    if weights is not None and cfg["kind"] != "oracle":
-        raise ValueError(f"dphi.cost_weights needs dphi.kind: oracle, got {cfg['kind']!r}")
+    if weights is not None and cfg["kind"] not in GROUND_TRUTH_KINDS:
+        raise ValueError(
+            f"dphi.cost_weights needs dphi.kind oracle or generated, got {cfg['kind']!r}"
+        )
     if cfg["kind"] == "oracle":
         cost = oracle_costs(weighted_features(x, weights), seg)
+    elif cfg["kind"] == "generated":
+        teacher, _ = load_teacher(teacher_path)
+        steps, draws = cfg.get("generated_steps", 4), cfg.get("generated_draws", 4)
+        truth = weighted_features(x, weights)
+        cost = torch.zeros(seg.shape[:2])
+        for _ in range(draws):
+            keys = generated_sequences(teacher, cond, T, steps, gen)
+            cost += oracle_costs(truth, seg, keys=weighted_features(keys, weights)) / draws
+        log.info("generated keyframes: %d teacher draws at %d steps per window", draws, steps)
     elif cfg["kind"] in ("teacher", "teacher_infill"):
         teacher, _ = load_teacher(teacher_path)
         tau = c["tau"]
@@ -137,7 +157,8 @@ def dphi_targets(
                 )
     else:
         raise ValueError(
-            f"dphi.kind must be 'oracle', 'teacher' or 'teacher_infill', got {cfg['kind']!r}"
+            "dphi.kind must be 'oracle', 'generated', 'teacher' or 'teacher_infill', "
+            f"got {cfg['kind']!r}"
         )
     log.info(
         "%s costs: mean %.4g, median %.4g, max %.4g",
