@@ -78,7 +78,9 @@ def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps:
     levels = levels or [samples["keyframes"].shape[1]]
     models = [f"{run}/{v}/seed{seed}/models" for v in (variant, parent)]
     idx = source_indices(samples, models, data, levels)
-    main_source = next(s for s, i in idx.items() if torch.equal(i, samples["keyframes"]))
+    # the two_phase rows' source (sample.two_phase_keyframes): the one without an arm of its own
+    main_source = next(s for s, i in idx.items() if torch.equal(i, samples["keyframes"])
+                       and f"interp_only_{s}@{steps}" not in samples)  # fmt: skip
     values, _ = split_values(f"{run}/{variant}/seed{seed}/episodes/{split}.safetensors")
     rows, T = [], data.T
     teacher = samples[max((k for k in samples if k.startswith("teacher@")),
