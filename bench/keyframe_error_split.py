@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from interdiff_core.data.splits import load_split
-from interdiff_core.io import load_model, load_tensors
+from interdiff_core.io import load_checkpoint, load_model, load_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.models.selector import load_selector
 from interdiff_core.selection.dp import dp_select_levels
@@ -74,9 +74,8 @@ def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps:
     x = samples["gt"]
     if len(x) % len(data) or not torch.equal(x, data.x.repeat(len(x) // len(data), 1, 1)):
         raise ValueError(f"{variant} seed {seed}: samples' gt is not the {split} split's episodes")
-    levels = [samples[f"best_fixed.{s}"].shape[1] for s in range(3) if f"best_fixed.{s}" in samples]
-    levels = levels or [samples["keyframes"].shape[1]]
     models = [f"{run}/{v}/seed{seed}/models" for v in (variant, parent)]
+    levels = load_checkpoint(model_path(models, "phase2"))[2]["levels"]  # as Models.load reads them
     idx = source_indices(samples, models, data, levels)
     # the two_phase rows' source (sample.two_phase_keyframes): the one without an arm of its own
     main_source = next(s for s, i in idx.items() if torch.equal(i, samples["keyframes"])
