@@ -21,13 +21,14 @@ from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.models.selector import load_selector
+from interdiff_core.sample.planners import source_method
 from interdiff_core.selection.dp import path_cost
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import uniform_nested
 from interdiff_core.stages.episode_metrics import split_values
 from interdiff_core.stages.eval_keyframes import expert_split_costs, learned_sources
 
-SOURCES = {"dp_dphi": "two_phase_dp_dphi", "selector": "two_phase"}  # keyframes: executed arm
+SOURCES = ("dp_dphi", "selector")  # learned keyframes, each scored on its own two-phase arm
 
 
 def correlation(cost: np.ndarray, score: np.ndarray, n_boot: int, rng) -> tuple[float, ...]:
@@ -49,16 +50,18 @@ def seed_rows(args, seed: int, split: str, data, costs: dict, levels: list[int])
     with torch.no_grad():
         keyframes = learned_sources(dphi, selector, data.cond, levels, data.T)
     uniform = uniform_nested(len(data), data.T, levels)
-    scored = f"{args.run}/{args.scored or args.variant}/seed{seed}/episodes/{split}.safetensors"
-    values = split_values(scored)[0]
+    scored = f"{args.run}/{args.scored or args.variant}/seed{seed}"
+    values = split_values(f"{scored}/episodes/{split}.safetensors")[0]
+    sample_cfg = load_tensors(f"{scored}/samples/{split}.safetensors")[1]["config"]
     maze = next(iter(values))[0]
 
     def score(arm: str) -> np.ndarray:
         return np.asarray(values[(maze, f"{arm}@{args.steps}")]["score_d4rl"], dtype=float)
 
     rows = {}
-    for source, arm in SOURCES.items():
-        gain = score(arm) - score("two_phase_uniform")
+    for source in SOURCES:
+        arm, uniform_arm = (source_method("two_phase", s, sample_cfg) for s in (source, "uniform"))
+        gain = score(arm) - score(uniform_arm)
         for lvl in range(len(levels)):
             for name, c in costs.items():
                 extra = path_cost(c, keyframes[source][lvl]) - path_cost(c, uniform[lvl])

@@ -33,6 +33,7 @@ from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_checkpoint, load_model, load_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.models.selector import load_selector
+from interdiff_core.sample.planners import source_method
 from interdiff_core.selection.dp import dp_select_levels
 from interdiff_core.selection.keyframe_eval import true_cost_matrix
 from interdiff_core.selection.masks import interpolate, uniform_nested
@@ -60,34 +61,27 @@ def source_indices(samples: dict, models: list[str], data, levels: list[int]) ->
     return {k: v.repeat(draws, 1) for k, v in out.items()}
 
 
-def arm(source: str, main_source: str, method: str) -> str:
-    return method if source == main_source else f"{method}_{source}"
-
-
 def pos_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per episode, mean squared position error over the frames given -> [N]."""
     return ((a[..., :2] - b[..., :2]) ** 2).sum(-1).mean(-1)
 
 
 def seed_rows(run: str, variant: str, parent: str, seed: int, split: str, steps: int, data):
-    samples, _ = load_tensors(f"{run}/{variant}/seed{seed}/samples/{split}.safetensors")
+    samples, meta = load_tensors(f"{run}/{variant}/seed{seed}/samples/{split}.safetensors")
     x = samples["gt"]
     if len(x) % len(data) or not torch.equal(x, data.x.repeat(len(x) // len(data), 1, 1)):
         raise ValueError(f"{variant} seed {seed}: samples' gt is not the {split} split's episodes")
     models = [f"{run}/{v}/seed{seed}/models" for v in (variant, parent)]
     levels = load_checkpoint(model_path(models, "phase2"))[2]["levels"]  # as Models.load reads them
     idx = source_indices(samples, models, data, levels)
-    # the two_phase rows' source (sample.two_phase_keyframes): the one without an arm of its own
-    main_source = next(s for s, i in idx.items() if torch.equal(i, samples["keyframes"])
-                       and f"interp_only_{s}@{steps}" not in samples)  # fmt: skip
     values, _ = split_values(f"{run}/{variant}/seed{seed}/episodes/{split}.safetensors")
     rows, T = [], data.T
     teacher = samples[max((k for k in samples if k.startswith("teacher@")),
                           key=lambda k: int(k.split("@")[1]))]  # fmt: skip
     rows_idx = torch.arange(len(x))[:, None]
     for source, i in idx.items():
-        interp_key = arm(source, main_source, "interp_only") + f"@{steps}"
-        two_key = arm(source, main_source, "two_phase") + f"@{steps}"
+        interp_key = source_method("interp_only", source, meta["config"]) + f"@{steps}"
+        two_key = source_method("two_phase", source, meta["config"]) + f"@{steps}"
         if interp_key not in samples:
             continue
         interp, inner = samples[interp_key], i[:, 1:-1]

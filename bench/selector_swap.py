@@ -27,6 +27,7 @@ from interdiff_core.data.splits import load_split
 from interdiff_core.io import load_model, load_tensors
 from interdiff_core.metrics.stats import paired_bootstrap
 from interdiff_core.models.dphi import SegmentCostPredictor, dphi_nested
+from interdiff_core.sample.planners import two_phase_source
 from interdiff_core.stages.episode_metrics import split_values
 from interdiff_core.stages.execute import execute
 from interdiff_core.stages.sample import sample_all
@@ -52,6 +53,8 @@ def main() -> None:
         models = f"{args.run}/{args.variant}/seed{seed}/models"
         reference = f"{args.run}/{args.plans8}/seed{seed}"
         _, sample_meta = load_tensors(f"{reference}/samples/val.safetensors")
+        if two_phase_source(sample_meta["config"]) != "selector":  # ARMS[0] is the selector's
+            raise SystemExit(f"{reference}: its two_phase rows are not the selector's keyframes")
         cfg = {**sample_meta["config"], "teacher_steps": [], "phase1_steps": [4]}
         cfg["keyframe_sources"] = ["uniform"]
         dphi, _ = load_model(SegmentCostPredictor, f"{models}/dphi.safetensors")

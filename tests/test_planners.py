@@ -11,7 +11,7 @@ from conftest import write_maze_shards
 from interdiff_core.data.maze_dataset import load_split
 from interdiff_core.models.selector import make_selector
 from interdiff_core.models.transformer import SequenceTransformer
-from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.sample.planners import Models, build_planners, source_method
 from interdiff_core.sample.two_phase import sample_keyframes
 from interdiff_core.selection.dp import path_cost
 from interdiff_core.selection.keyframe_eval import best_fixed_nested, true_cost_matrix
@@ -102,6 +102,7 @@ def test_two_phase_rows_use_the_configured_keyframe_source(tmp_path, main):
     )
     planners = {p.key: p for p in build_planners(models, cfg, d.T, d.cond.shape[1], "line", 0)}
     for source, key in ((main, "interp_only@2"), (other, f"interp_only_{other}@2")):
+        assert f"{source_method('interp_only', source, cfg)}@2" == key  # what bench scripts read
         idx = models.keyframes(source, d, d.T)[0]
         anchors = sample_keyframes(models.phase1, d.cond, idx, 2, torch.Generator().manual_seed(3))
         plan = planners[key].plan(d, torch.Generator().manual_seed(3))

@@ -44,6 +44,12 @@ def two_phase_source(sample_cfg: dict) -> str:
     return sample_cfg.get("two_phase_keyframes", "selector")
 
 
+def source_method(method: str, source: str, sample_cfg: dict) -> str:
+    """The row name of `method` (`two_phase` / `interp_only`) on `source`'s keyframes: the bare
+    method for `sample.two_phase_keyframes`' source, `<method>_<source>` for an ablation arm."""
+    return method if source == two_phase_source(sample_cfg) else f"{method}_{source}"
+
+
 @dataclass
 class Planner:
     method: str
@@ -148,9 +154,9 @@ def build_planners(
 
     out.append(Planner(baseline, 0, 0, 0, line))
     sel_tokens = len(levels) * (T + n_cond)
-    arms = [(two_phase_source(cfg), k, "") for k in cfg["phase1_steps"]]
-    arms += [(src, cfg["ablation_steps"], f"_{src}") for src in cfg.get("keyframe_sources", [])]
-    for source, k, suffix in arms:
+    arms = [(two_phase_source(cfg), k) for k in cfg["phase1_steps"]]
+    arms += [(src, cfg["ablation_steps"]) for src in cfg.get("keyframe_sources", [])]
+    for source, k in arms:
         p1_tokens = k * (levels[0] + n_cond)
         cost = sel_tokens if source == "selector" else 0  # D_phi's DP: no sequence tokens
 
@@ -180,10 +186,24 @@ def build_planners(
         truth = source == "dp_true"
         nfe0 = len(levels) if source == "selector" else 0
         out.append(
-            Planner(f"interp_only{suffix}", k, k + nfe0, cost + p1_tokens, interp_only, truth)
+            Planner(
+                source_method("interp_only", source, cfg),
+                k,
+                k + nfe0,
+                cost + p1_tokens,
+                interp_only,
+                truth,
+            )
         )
         tokens = cost + p1_tokens + len(levels) * (T + n_cond)
         out.append(
-            Planner(f"two_phase{suffix}", k, k + nfe0 + len(levels), tokens, two_phase, truth)
+            Planner(
+                source_method("two_phase", source, cfg),
+                k,
+                k + nfe0 + len(levels),
+                tokens,
+                two_phase,
+                truth,
+            )
         )
     return out
