@@ -16,6 +16,9 @@ every episode, the best on the choosing half: no per-episode choice), `oracle_al
 (what the per-episode choice adds to the best single source), `in_sample` (the all-source oracle
 chosen and scored on every draw: what noise alone makes of a choice), and with several seeds the
 `task_*` rows: the same choices made on the other seeds' models (what of it is the task's).
+With `--router K`, a chooser a practitioner could deploy: fit on val's executions of the same
+models (each test episode takes the source best on its K nearest val tasks), scored on test
+(`val_router`), beside the one source best on val (`val_best_arm`).
 """
 
 from __future__ import annotations
@@ -114,6 +117,27 @@ def across_seeds(per_seed: list[dict[str, np.ndarray]], uniform: str) -> list[di
     return out
 
 
+def tasks(run: Path, split: str, n: int) -> np.ndarray:
+    """[n, 4] start and goal of the split's first n episodes (those the runs execute)."""
+    raw, _ = load_tensors(run / "data" / "raw.safetensors")
+    return np.concatenate([raw[f"{split}.start_xy"][:n], raw[f"{split}.goal_xy"][:n]], axis=1)
+
+
+def val_router(val: dict, test: dict, val_tasks, test_tasks, neighbours: int) -> dict:
+    """A chooser fit on val, scored on test, one model: each test episode takes the source whose
+    plans scored best on its `neighbours` nearest val tasks (start and goal); beside it the one
+    source best on all of val. Per-episode gains over uniform on test."""
+    names = order(val)
+    v = np.stack([val[a].mean(axis=0) for a in names])  # [sources, n_val]
+    t = np.stack([test[a].mean(axis=0) for a in names])  # [sources, n_test]
+    dist = np.linalg.norm(test_tasks[:, None] - val_tasks[None], axis=-1)
+    near = np.argsort(dist, axis=1, kind="stable")[:, :neighbours]  # [n_test, neighbours]
+    choice = v[:, near].mean(axis=2).argmax(axis=0)
+    routed = t[choice, np.arange(t.shape[1])] - t[0]
+    best = t[v.mean(axis=1).argmax()] - t[0]
+    return {"router": routed, "best_arm": best, "router_minus_best_arm": routed - best}
+
+
 def oracle_rows(
     run: Path,
     variant: str,
@@ -124,9 +148,10 @@ def oracle_rows(
     n_boot: int,
     boot_seed: int,
     drop: tuple[str, ...] = (),
+    neighbours: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The choosers' rows over seeds, val then test, and how often each source is picked."""
-    rows, counts = [], []
+    rows, counts, by_split = [], [], {}
     for split in ("val", "test"):
         per_seed, arms_per_seed, experts = [], [], []
         for seed in seeds:
@@ -143,6 +168,19 @@ def oracle_rows(
         for name in per_seed[0]:
             rows.append(pooled_row([g[name] for g in per_seed], n_boot, boot_seed, split=split,
                                    chooser=name, k=k))  # fmt: skip
+        by_split[split] = arms_per_seed
+    if neighbours:
+        val_tasks, test_tasks = (
+            tasks(run, split, len(next(iter(by_split[split][0].values()))[0]))
+            for split in ("val", "test")
+        )
+        routed = [
+            val_router(v, t, val_tasks, test_tasks, neighbours)
+            for v, t in zip(by_split["val"], by_split["test"])
+        ]
+        for name in routed[0]:
+            rows.append(pooled_row([g[name] for g in routed], n_boot, boot_seed, split="test",
+                                   chooser=f"val_{name}", k=k))  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(counts)
 
 
@@ -157,13 +195,16 @@ def main() -> None:
     p.add_argument("--drop", nargs="*", default=[], choices=KEYFRAME_SOURCES, metavar="SOURCE",
                    help="sources the oracle may not pick, e.g. dp_true (it reads the episode's "
                    "ground truth, which a deployed selector does not have)")  # fmt: skip
+    p.add_argument("--router", type=int, default=0, metavar="K",
+                   help="also fit a chooser on val (each test episode: the source best on its K "
+                   "nearest val tasks) and score it on test")  # fmt: skip
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
     p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
     args = p.parse_args()
     try:
         table, counts = oracle_rows(
             args.run, args.variant, args.seeds, args.steps, "uniform", args.learned,
-            args.bootstrap, args.boot_seed, tuple(args.drop),
+            args.bootstrap, args.boot_seed, tuple(args.drop), args.router,
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"episode_oracle: {err}")
