@@ -18,7 +18,8 @@ chosen and scored on every draw: what noise alone makes of a choice), and with s
 `task_*` rows: the same choices made on the other seeds' models (what of it is the task's).
 With `--router K`, a chooser a practitioner could deploy: fit on val's executions of the same
 models (each test episode takes the source best on its K nearest val tasks), scored on test
-(`val_router`), beside the one source best on val (`val_best_arm`).
+(`val_router`), beside the one source best on val (`val_best_arm`); `--versus V` adds the router
+minus variant V's uniform arm on the same test episodes (a system trained for uniform keyframes).
 """
 
 from __future__ import annotations
@@ -123,10 +124,11 @@ def tasks(run: Path, split: str, n: int) -> np.ndarray:
     return np.concatenate([raw[f"{split}.start_xy"][:n], raw[f"{split}.goal_xy"][:n]], axis=1)
 
 
-def val_router(val: dict, test: dict, val_tasks, test_tasks, neighbours: int) -> dict:
+def val_router(val: dict, test: dict, val_tasks, test_tasks, neighbours: int, versus=None):
     """A chooser fit on val, scored on test, one model: each test episode takes the source whose
     plans scored best on its `neighbours` nearest val tasks (start and goal); beside it the one
-    source best on all of val. Per-episode gains over uniform on test."""
+    source best on all of val. Per-episode gains over uniform on test (and, given `versus`, the
+    router's over another run's per-episode test scores)."""
     names = order(val)
     v = np.stack([val[a].mean(axis=0) for a in names])  # [sources, n_val]
     t = np.stack([test[a].mean(axis=0) for a in names])  # [sources, n_test]
@@ -135,7 +137,10 @@ def val_router(val: dict, test: dict, val_tasks, test_tasks, neighbours: int) ->
     choice = v[:, near].mean(axis=2).argmax(axis=0)
     routed = t[choice, np.arange(t.shape[1])] - t[0]
     best = t[v.mean(axis=1).argmax()] - t[0]
-    return {"router": routed, "best_arm": best, "router_minus_best_arm": routed - best}
+    out = {"router": routed, "best_arm": best, "router_minus_best_arm": routed - best}
+    if versus is not None:
+        out["router_minus_versus_uniform"] = routed + t[0] - versus
+    return out
 
 
 def oracle_rows(
@@ -149,6 +154,7 @@ def oracle_rows(
     boot_seed: int,
     drop: tuple[str, ...] = (),
     neighbours: int = 0,
+    versus: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The choosers' rows over seeds, val then test, and how often each source is picked."""
     rows, counts, by_split = [], [], {}
@@ -169,14 +175,23 @@ def oracle_rows(
             rows.append(pooled_row([g[name] for g in per_seed], n_boot, boot_seed, split=split,
                                    chooser=name, k=k))  # fmt: skip
         by_split[split] = arms_per_seed
+    test_experts = experts
     if neighbours:
         val_tasks, test_tasks = (
             tasks(run, split, len(next(iter(by_split[split][0].values()))[0]))
             for split in ("val", "test")
         )
+        other = [None] * len(seeds)
+        if versus:  # the other run's uniform arm on the same test episodes
+            other = []
+            for seed, expert in zip(seeds, test_experts):
+                arms, _, theirs = draws(run / versus / f"seed{seed}", "test", steps)
+                if not np.array_equal(theirs, expert):
+                    raise ValueError(f"{versus} seed {seed}: not {variant}'s test episodes")
+                other.append(arms[uniform].mean(axis=0))
         routed = [
-            val_router(v, t, val_tasks, test_tasks, neighbours)
-            for v, t in zip(by_split["val"], by_split["test"])
+            val_router(v, t, val_tasks, test_tasks, neighbours, o)
+            for v, t, o in zip(by_split["val"], by_split["test"], other)
         ]
         for name in routed[0]:
             rows.append(pooled_row([g[name] for g in routed], n_boot, boot_seed, split="test",
@@ -198,13 +213,16 @@ def main() -> None:
     p.add_argument("--router", type=int, default=0, metavar="K",
                    help="also fit a chooser on val (each test episode: the source best on its K "
                    "nearest val tasks) and score it on test")  # fmt: skip
+    p.add_argument("--versus", metavar="VARIANT",
+                   help="with --router: also the router minus this variant's uniform arm on the "
+                   "same test episodes (e.g. uniform_only_plans8)")  # fmt: skip
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
     p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
     args = p.parse_args()
     try:
         table, counts = oracle_rows(
             args.run, args.variant, args.seeds, args.steps, "uniform", args.learned,
-            args.bootstrap, args.boot_seed, tuple(args.drop), args.router,
+            args.bootstrap, args.boot_seed, tuple(args.drop), args.router, args.versus,
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"episode_oracle: {err}")
