@@ -30,6 +30,7 @@ LAYERS = [
     ("configs/umaze_dphi_tasks.yaml",),
     ("configs/equal_mix.yaml", "configs/plans8.yaml"),
     ("configs/plans8.yaml", "configs/uniform_only.yaml"),
+    ("configs/plans8.yaml", "configs/uniform_only.yaml", "configs/selector_only.yaml"),
     ("configs/position_cost.yaml",),
     ("configs/generated_cost.yaml",),
 ]
