@@ -34,7 +34,7 @@ from pool_seeds import seed_list
 
 from interdiff_core.io import load_tensors
 from interdiff_core.sample.planners import KEYFRAME_SOURCES, source_method
-from interdiff_core.stages.episode_metrics import split_values
+from interdiff_core.stages.episode_metrics import episode_count, split_values
 from interdiff_core.stages.summarize_runs import pooled_row
 
 
@@ -48,7 +48,7 @@ def draws(folder: Path, split: str, steps: int, drop: tuple[str, ...] = ()):
     values, meta = split_values(path, per_draw=True)
     sample_cfg = load_tensors(folder / "samples" / f"{split}.safetensors")[1]["config"]
     (maze,) = {m for m, _ in values}
-    n = meta.get("episodes", meta["n"])
+    n = episode_count(meta)
     arms = {}
     for source in KEYFRAME_SOURCES:
         key = (maze, f"{source_method('two_phase', source, sample_cfg)}@{steps}")

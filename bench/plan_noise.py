@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from interdiff_core.stages.episode_metrics import split_values
+from interdiff_core.stages.episode_metrics import episode_count, split_values
 
 
 def draw_differences(episodes_path, a: str, b: str) -> np.ndarray:
@@ -25,7 +25,7 @@ def draw_differences(episodes_path, a: str, b: str) -> np.ndarray:
     if (maze, a) not in values or (maze, b) not in values:
         raise SystemExit(f"{episodes_path}: needs methods {a!r} and {b!r}; has {meta['methods']}")
     diff = values[(maze, a)]["score_d4rl"] - values[(maze, b)]["score_d4rl"]
-    return diff.reshape(-1, meta.get("episodes", meta["n"]))  # row j * n + i: draw j of episode i
+    return diff.reshape(-1, episode_count(meta))  # row j * n + i: draw j of episode i
 
 
 def main() -> None:

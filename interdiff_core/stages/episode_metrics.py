@@ -39,6 +39,12 @@ def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> di
     }
 
 
+def episode_count(meta: dict) -> int:
+    """Episodes of a samples or episodes file, whose rows are `sample.plans_per_episode` draws of
+    each (row j * n + i: draw j of episode i); files from before that field hold one draw."""
+    return meta.get("episodes", meta["n"])
+
+
 def episode_means(values: dict, episode: np.ndarray) -> dict:
     """Per-row values -> per-episode means over the episode's plan draws, in episode order."""
     _, inverse = np.unique(episode, return_inverse=True)

@@ -30,6 +30,7 @@ from interdiff_core.envs.tracker import PlanFollower
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
+from interdiff_core.stages.episode_metrics import episode_count
 
 log = logging.getLogger(__name__)
 REFERENCES = ("expert", "tracked_reference", "random")
@@ -94,7 +95,7 @@ def execute(
     samples, meta = load_tensors(samples_path)
     raw, raw_meta = load_tensors(raw_path)
     mazes, stride, n = raw_meta["mazes"], raw_meta["stride"], meta["n"]
-    n_episodes = meta.get("episodes", n)
+    n_episodes = episode_count(meta)
     episode = np.arange(n) % n_episodes  # row -> episode (k plans per episode)
     maze_id = raw[f"{split}.maze_id"][:n_episodes].numpy()[episode]
     start_xy = raw[f"{split}.start_xy"][:n_episodes].numpy()[episode]

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 from interdiff_core.data.maze2d import parse_layout  # noqa: E402
 from interdiff_core.envs.pointmaze import cell_to_xy  # noqa: E402
 from interdiff_core.io import atomic_path, load_tensors  # noqa: E402
-from interdiff_core.stages.episode_metrics import LITERATURE  # noqa: E402
+from interdiff_core.stages.episode_metrics import LITERATURE, episode_count  # noqa: E402
 
 CURVES = [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--")]
 LEVELS = {"straight_line": "red", "expert": "green", "tracked_reference": "olive", "random": "k"}
@@ -127,6 +127,6 @@ def plots_executed(table_csv, timing_csv, episodes_path, out: dict, n_examples: 
     methods = [*keys, "straight_line@0", "expert", "tracked_reference"]
     episodes, meta = load_tensors(episodes_path)
     executed_trajectories(episodes, meta, methods, n_examples, out["rollouts"])
-    plans = meta["n"] // meta.get("episodes", meta["n"])
+    plans = meta["n"] // episode_count(meta)
     with atomic_path(out["literature"]) as tmp:
         literature_table(test, plans).to_csv(tmp, index=False, float_format="%.4g")
