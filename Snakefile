@@ -3,10 +3,11 @@ import os
 from snakemake.utils import min_version, validate
 
 from interdiff_core.cluster import slurm_resources
-from interdiff_core.config import canonical, check_config
+from interdiff_core.config import canonical
 from interdiff_core.digest import stage_digest
 from interdiff_core.variants import (
     check_config_layers,
+    checked_variants,
     owner,
     parent_of,
     variant_configs,
@@ -26,11 +27,7 @@ check_config_layers(
     dict(workflow.config_settings.config),
 )
 validate(config, "config.schema.yaml")
-for variant in variant_configs(
-    config
-).values():  # every variant is a whole valid config
-    validate(variant, "config.schema.yaml")
-    check_config(variant)
+checked_variants(config, lambda variant: validate(variant, "config.schema.yaml"))
 C = canonical(config)  # rules read C: params then compare equal whatever the key order
 
 R = C["run"]["results"]

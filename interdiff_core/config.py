@@ -84,6 +84,8 @@ def check_config(cfg: dict) -> None:
     check_teacher(cfg)
     check_extra_rest_episodes(cfg)
     weights = cfg["dphi"].get("cost_weights")
+    # stages.dphi_targets.GROUND_TRUTH_KINDS, spelled out: importing it would pull torch into the
+    # Snakefile, and a shared module would tie that stage's code digest to these checks
     if weights is not None and cfg["dphi"]["kind"] not in ("oracle", "generated"):
         _fail(
             "dphi.cost_weights",

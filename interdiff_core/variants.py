@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from interdiff_core.config import check_config
+
 BASE = "base"
 # stage -> (config sections it reads, or "section.key" for one key, upstream stages)
 STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -51,6 +53,17 @@ def deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def checked_variants(cfg: dict, validate) -> dict[str, dict]:
+    """What the Snakefile checks of a merged config before any job: every variant is a whole
+    valid config (`validate`: the schema check, which may fill defaults) that passes
+    `config.check_config`. Returns the variants' configs."""
+    variants = variant_configs(cfg)
+    for variant in variants.values():
+        validate(variant)
+        check_config(variant)
+    return variants
 
 
 def variant_configs(cfg: dict) -> dict[str, dict]:
