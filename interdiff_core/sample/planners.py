@@ -185,25 +185,8 @@ def build_planners(
 
         truth = source == "dp_true"
         nfe0 = len(levels) if source == "selector" else 0
-        out.append(
-            Planner(
-                source_method("interp_only", source, cfg),
-                k,
-                k + nfe0,
-                cost + p1_tokens,
-                interp_only,
-                truth,
-            )
-        )
         tokens = cost + p1_tokens + len(levels) * (T + n_cond)
-        out.append(
-            Planner(
-                source_method("two_phase", source, cfg),
-                k,
-                k + nfe0 + len(levels),
-                tokens,
-                two_phase,
-                truth,
-            )
-        )
+        interp_name, two_name = (source_method(m, source, cfg) for m in ("interp_only", "two_phase"))
+        out.append(Planner(interp_name, k, k + nfe0, cost + p1_tokens, interp_only, truth))
+        out.append(Planner(two_name, k, k + nfe0 + len(levels), tokens, two_phase, truth))
     return out
