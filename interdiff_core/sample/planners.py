@@ -36,6 +36,7 @@ from interdiff_core.selection.masks import interpolate, uniform_nested
 # `best_fixed` is one schedule for every episode, the lowest mean true cost on train
 # (`best_fixed_nested`): the selector's trivial replacement when it learns a fixed schedule.
 KEYFRAME_SOURCES = ("selector", "uniform", "dp_dphi", "dp_true", "best_fixed")
+METHODS = ("interp_only", "two_phase")  # the rows of each keyframe source
 
 
 def two_phase_source(sample_cfg: dict) -> str:
@@ -186,7 +187,7 @@ def build_planners(
         truth = source == "dp_true"
         nfe0 = len(levels) if source == "selector" else 0
         tokens = cost + p1_tokens + len(levels) * (T + n_cond)
-        interp_name, two_name = (source_method(m, source, cfg) for m in ("interp_only", "two_phase"))
+        interp_name, two_name = (source_method(m, source, cfg) for m in METHODS)
         out.append(Planner(interp_name, k, k + nfe0, cost + p1_tokens, interp_only, truth))
         out.append(Planner(two_name, k, k + nfe0 + len(levels), tokens, two_phase, truth))
     return out
