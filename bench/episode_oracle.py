@@ -47,13 +47,17 @@ def draws(folder: Path, split: str, steps: int, drop: tuple[str, ...] = ()):
         raise FileNotFoundError(f"{path}: missing; run the workflow for this variant and seed")
     values, meta = split_values(path, per_draw=True)
     sample_cfg = load_tensors(folder / "samples" / f"{split}.safetensors")[1]["config"]
-    (maze,) = {m for m, _ in values}
-    n = episode_count(meta)
+    mazes = sorted({m for m, _ in values})
+    if len(mazes) != 1:
+        raise ValueError(f"{path}: ran mazes {mazes}; the oracle reads one-maze runs")
+    maze, n = mazes[0], episode_count(meta)
     arms = {}
     for source in KEYFRAME_SOURCES:
         key = (maze, f"{source_method('two_phase', source, sample_cfg)}@{steps}")
         if key in values and source not in drop:
             arms[source] = values[key]["score_d4rl"].reshape(-1, n)
+    if not arms:
+        raise ValueError(f"{path}: no two-phase arm at phase-1 steps {steps} (--steps)")
     k = next(iter(arms.values())).shape[0]
     if k < 2:
         raise ValueError(f"{path}: one plan per episode; needs sample.plans_per_episode > 1")
