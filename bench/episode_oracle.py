@@ -178,24 +178,22 @@ def oracle_rows(
         for name in per_seed[0]:
             rows.append(pooled_row([g[name] for g in per_seed], n_boot, boot_seed, split=split,
                                    chooser=name, k=k))  # fmt: skip
-        by_split[split] = arms_per_seed
-    test_experts = experts
+        by_split[split] = arms_per_seed, experts
     if neighbours:
         val_tasks, test_tasks = (
-            tasks(run, split, len(next(iter(by_split[split][0].values()))[0]))
-            for split in ("val", "test")
+            tasks(run, split, len(by_split[split][1][0])) for split in ("val", "test")
         )
         other = [None] * len(seeds)
         if versus:  # the other run's uniform arm on the same test episodes
             other = []
-            for seed, expert in zip(seeds, test_experts):
+            for seed, expert in zip(seeds, by_split["test"][1]):
                 arms, _, theirs = draws(run / versus / f"seed{seed}", "test", steps)
                 if not np.array_equal(theirs, expert):
                     raise ValueError(f"{versus} seed {seed}: not {variant}'s test episodes")
                 other.append(arms[uniform].mean(axis=0))
         routed = [
             val_router(v, t, val_tasks, test_tasks, neighbours, o)
-            for v, t, o in zip(by_split["val"], by_split["test"], other)
+            for v, t, o in zip(by_split["val"][0], by_split["test"][0], other)
         ]
         for name in routed[0]:
             rows.append(pooled_row([g[name] for g in routed], n_boot, boot_seed, split="test",
@@ -223,6 +221,8 @@ def main() -> None:
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
     p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
     args = p.parse_args()
+    if args.versus and not args.router:
+        p.error("--versus pairs the router's choice: give --router K too")
     try:
         table, counts = oracle_rows(
             args.run, args.variant, args.seeds, args.steps, "uniform", args.learned,
