@@ -370,3 +370,28 @@ def test_best_fixed_training_policy_is_the_sampling_arms_schedule():
     assert set(idx[0][0].tolist()) < set(idx[1][0].tolist())
     with pytest.raises(ValueError, match="best_fixed"):
         policy_indices("best_fixed", b, levels, T, {}, [], gen)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_uniform_prior_pulls_the_dp_towards_even_spacing(seed: int) -> None:
+    """weight 0 is the plain DP; the prior term of the optimum never grows with the weight (the
+    penalised optimum's trade-off); a large weight leaves only segments of the even lengths
+    floor(L) and ceil(L) at level 0; every weight keeps the levels nested."""
+    T, levels, B = 17, [4, 7], 5
+    costs = _random_costs(B, T, seed=seed)
+    plain = dp_select_levels(costs, levels)
+    for a, b in zip(dp_select_levels(costs, levels, 0.0), plain):
+        assert torch.equal(a, b)
+    L = (T - 1) / (levels[0] - 1)
+    last = None
+    for weight in (0.0, 0.1, 1.0, 10.0, 1e4):
+        out = dp_select_levels(costs, levels, weight)
+        _check_nested(out, T, levels)
+        prior = ((out[0].diff(dim=1) / L - 1) ** 2).sum(dim=1)
+        if last is not None:
+            assert bool((prior <= last + 1e-9).all())
+        last = prior
+    assert set(out[0].diff(dim=1).flatten().tolist()) <= {math.floor(L), math.ceil(L)}
+    assert not all(torch.equal(a, b) for a, b in zip(out, plain))
+    with pytest.raises(ValueError, match="uniform_prior"):
+        dp_select_levels(costs, levels, -1.0)

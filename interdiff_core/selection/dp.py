@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-from interdiff_core.selection.masks import check_levels, indices_to_mask
+from interdiff_core.selection.masks import check_levels, indices_to_mask, uniform_indices
 
 
 def _check_costs(costs: Tensor) -> None:
@@ -111,16 +111,38 @@ def superset_costs(costs: Tensor, fixed: Tensor) -> Tensor:
     return costs.masked_fill(inside > 0, math.inf)
 
 
-def dp_select_levels(costs: Tensor, levels: list[int]) -> list[Tensor]:
+def with_uniform_prior(costs: Tensor, K: int, weight: float) -> Tensor:
+    """`costs` plus a prior towards evenly spaced keyframes: segment (i, j) costs
+    weight · U / (K − 1) · ((j − i) / L − 1)² more, with L = (T − 1) / (K − 1) the even segment
+    length and U the sample's cost of uniform spacing (`uniform_indices`). The prior is zero on
+    segments of length L and scales with each sample's costs, so `weight` is unitless: a
+    schedule whose segments are all off by L costs weight · U more. weight = 0 leaves the DP
+    unchanged; as it grows the DP's answer tends to uniform spacing."""
+    if weight < 0:
+        raise ValueError(f"dp.uniform_prior must be >= 0, got {weight}")
+    if weight == 0:
+        return costs
+    B, T, _ = costs.shape
+    even = uniform_indices(T, K).to(costs.device).expand(B, -1)
+    scale = weight * path_cost(costs, even) / (K - 1)  # [B]
+    frames = torch.arange(T, device=costs.device, dtype=costs.dtype)
+    length = frames[None, :] - frames[:, None]  # [i, j] -> j − i
+    off = (length * (K - 1) / (T - 1) - 1) ** 2
+    return costs + scale[:, None, None] * off[None]
+
+
+def dp_select_levels(costs: Tensor, levels: list[int], uniform_prior: float = 0.0) -> list[Tensor]:
     """Nested DP, bottom-up: level 0 is the unconstrained optimum with K_0 keyframes; each finer
     level is the best K_s-keyframe superset of the level below (`superset_costs`). Returns
-    `[B, K_s]` per level, ordered like `levels`."""
+    `[B, K_s]` per level, ordered like `levels`. `uniform_prior` > 0 adds `with_uniform_prior`
+    at each level's K_s."""
     _check_costs(costs)
     T = costs.shape[1]
     check_levels(levels, T)
-    out = [dp_select(costs, levels[0])]
-    for K in levels[1:]:
-        out.append(dp_select(superset_costs(costs, out[-1]), K))
+    out: list[Tensor] = []
+    for K in levels:
+        level_costs = with_uniform_prior(costs, K, uniform_prior)
+        out.append(dp_select(level_costs if not out else superset_costs(level_costs, out[-1]), K))
     return out
 
 

@@ -1,5 +1,6 @@
 """dp_labels: nested DP keyframes per sample and level, from D_phi's predicted costs (bottom-up:
-level 0 is the unconstrained optimum, each finer level the best superset of the one below)."""
+level 0 is the unconstrained optimum, each finer level the best superset of the one below),
+with `dp.uniform_prior` pulling them towards even spacing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from interdiff_core.io import load_model, save_tensors
 from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.runtime import stage_meta
 from interdiff_core.selection.dp import dp_select_levels, nested_gaps
-from interdiff_core.selection.masks import distinct_schedules
+from interdiff_core.selection.masks import distinct_schedules, uniform_indices
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def dp_labels(
     split_dirs: dict[str, str], dphi_path, out_path, cfg: dict, on_bad_sample: str = "error"
 ) -> None:
     dphi, _ = load_model(SegmentCostPredictor, dphi_path)
-    levels = cfg["levels"]
+    levels, prior = cfg["levels"], cfg.get("uniform_prior", 0.0)
     out = {}
     for split, shard_dir in split_dirs.items():
         data = load_split(shard_dir, on_bad_sample=on_bad_sample)
@@ -30,7 +31,7 @@ def dp_labels(
         chunks, gaps = [], []
         for s in range(0, len(data), 256):
             costs = dphi.cost_matrix(data.cond[s : s + 256])
-            chunks.append(dp_select_levels(costs, levels))
+            chunks.append(dp_select_levels(costs, levels, prior))
             gaps.append(nested_gaps(costs, chunks[-1]))
         for lvl, K in enumerate(levels):
             g = torch.cat([c[lvl] for c in gaps])
@@ -46,12 +47,16 @@ def dp_labels(
             )
         for lvl in range(len(levels)):
             out[f"{split}.level{lvl}"] = torch.cat([c[lvl] for c in chunks])
-        interior = out[f"{split}.level0"][:, 1:-1].flatten()
+        level0 = out[f"{split}.level0"]
+        off = (level0 - uniform_indices(data.T, levels[0])).abs().float()
         log.info(
-            "%s: %d samples; level-0 interior keyframes: %d distinct schedules, mean index %.1f",
+            "%s: %d samples; level-0 interior keyframes: %d distinct schedules, mean index %.1f, "
+            "%.2f frames from uniform spacing on average (dp.uniform_prior %g)",
             split,
             len(data),
-            distinct_schedules(out[f"{split}.level0"]),
-            interior.float().mean(),
+            distinct_schedules(level0),
+            level0[:, 1:-1].float().mean(),
+            off[:, 1:-1].mean(),
+            prior,
         )
     save_tensors(out_path, out, stage_meta("dp_labels", cfg))
