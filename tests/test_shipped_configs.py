@@ -30,6 +30,12 @@ LAYERS = [
     ("configs/equal_mix.yaml", "configs/plans8.yaml"),
     ("configs/plans8.yaml", "configs/uniform_only.yaml"),
     ("configs/plans8.yaml", "configs/uniform_only.yaml", "configs/selector_only.yaml"),
+    (
+        "configs/plans8.yaml",
+        "configs/uniform_only.yaml",
+        "configs/selector_only.yaml",
+        "configs/uniform_prior.yaml",
+    ),
     ("configs/position_cost.yaml",),
     ("configs/generated_cost.yaml",),
 ]
