@@ -395,3 +395,7 @@ def test_uniform_prior_pulls_the_dp_towards_even_spacing(seed: int) -> None:
     assert not all(torch.equal(a, b) for a, b in zip(out, plain))
     with pytest.raises(ValueError, match="uniform_prior"):
         dp_select_levels(costs, levels, -1.0)
+    costs[0, 0, 1:] = math.inf  # no segment leaves frame 0: uniform spacing costs inf
+    with pytest.raises(ValueError, match="uniform_prior: uniform spacing's cost is not finite"):
+        dp_select_levels(costs, levels, 1.0)
+    dp_select_levels(costs, levels)  # without the prior the DP still answers

@@ -124,7 +124,14 @@ def with_uniform_prior(costs: Tensor, K: int, weight: float) -> Tensor:
         return costs
     B, T, _ = costs.shape
     even = uniform_indices(T, K).to(costs.device).expand(B, -1)
-    scale = weight * path_cost(costs, even) / (K - 1)  # [B]
+    uniform_cost = path_cost(costs, even)  # [B]
+    if not bool(torch.isfinite(uniform_cost).all()):
+        bad = int((~torch.isfinite(uniform_cost)).sum())
+        raise ValueError(
+            f"dp.uniform_prior: uniform spacing's cost is not finite in {bad} sample(s) at "
+            f"K = {K}, and the prior is measured in it"
+        )
+    scale = weight * uniform_cost / (K - 1)
     frames = torch.arange(T, device=costs.device, dtype=costs.dtype)
     length = frames[None, :] - frames[:, None]  # [i, j] -> j − i
     off = (length * (K - 1) / (T - 1) - 1) ** 2
