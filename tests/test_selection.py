@@ -387,6 +387,8 @@ def test_uniform_prior_pulls_the_dp_towards_even_spacing(seed: int) -> None:
     for weight in (0.0, 0.1, 1.0, 10.0, 1e4):
         out = dp_select_levels(costs, levels, weight)
         _check_nested(out, T, levels)
+        gaps = nested_gaps(costs, out, weight)  # level 0 is the optimum of its own objective
+        assert torch.all(gaps[0].abs() < 1e-9) and all(bool((g >= -1e-9).all()) for g in gaps)
         prior = ((out[0].diff(dim=1) / L - 1) ** 2).sum(dim=1)
         if last is not None:
             assert bool((prior <= last + 1e-9).all())

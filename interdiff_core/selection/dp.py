@@ -125,8 +125,8 @@ def with_uniform_prior(costs: Tensor, K: int, weight: float) -> Tensor:
     B, T, _ = costs.shape
     even = uniform_indices(T, K).to(costs.device).expand(B, -1)
     uniform_cost = path_cost(costs, even)  # [B]
-    if not bool(torch.isfinite(uniform_cost).all()):
-        bad = int((~torch.isfinite(uniform_cost)).sum())
+    bad = int((~torch.isfinite(uniform_cost)).sum())
+    if bad:
         raise ValueError(
             f"dp.uniform_prior: uniform spacing's cost is not finite in {bad} sample(s) at "
             f"K = {K}, and the prior is measured in it"
@@ -172,13 +172,17 @@ def dp_decode_levels(node_cost: Tensor, gap_cost: Tensor, levels: list[int]) -> 
     return out
 
 
-def nested_gaps(costs: Tensor, levels_idx: list[Tensor]) -> list[Tensor]:
+def nested_gaps(
+    costs: Tensor, levels_idx: list[Tensor], uniform_prior: float = 0.0
+) -> list[Tensor]:
     """Per level `[B]`: cost of the nested selection over the unconstrained DP optimum with the
-    same number of keyframes, minus 1 (0 = the nesting costs nothing at that level)."""
+    same number of keyframes, minus 1 (0 = the nesting costs nothing at that level), both under
+    the objective `dp_select_levels` minimised (`uniform_prior` as given to it)."""
     out = []
     for idx in levels_idx:
-        best = path_cost(costs, dp_select(costs, idx.shape[1]))
-        out.append(path_cost(costs, idx) / best.clamp_min(1e-12) - 1)
+        level_costs = with_uniform_prior(costs, idx.shape[1], uniform_prior)
+        best = path_cost(level_costs, dp_select(level_costs, idx.shape[1]))
+        out.append(path_cost(level_costs, idx) / best.clamp_min(1e-12) - 1)
     return out
 
 

@@ -32,12 +32,12 @@ def dp_labels(
         for s in range(0, len(data), 256):
             costs = dphi.cost_matrix(data.cond[s : s + 256])
             chunks.append(dp_select_levels(costs, levels, prior))
-            gaps.append(nested_gaps(costs, chunks[-1]))
+            gaps.append(nested_gaps(costs, chunks[-1], prior))
         for lvl, K in enumerate(levels):
             g = torch.cat([c[lvl] for c in gaps])
             log.info(
-                "%s level %d (K=%d): nested / unconstrained DP cost - 1 (D_phi costs): "
-                "mean %.4f, max %.4f, %.0f%% of samples above 0",
+                "%s level %d (K=%d): nested / unconstrained DP cost - 1 (D_phi costs plus "
+                "dp.uniform_prior): mean %.4f, max %.4f, %.0f%% of samples above 0",
                 split,
                 lvl,
                 K,
