@@ -89,6 +89,7 @@ def test_two_processes_on_gloo_train_like_one_and_only_rank_0_writes(tmp_path, m
     assert by_rank["0"] == [
         "ckpt-00000020.safetensors",
         "ckpt-00000040.safetensors",
+        "ckpt-00000060.safetensors",  # the finished run's, kept (test_train_loop)
         "teacher.safetensors",
     ]
     log = (tmp_path / "nproc2" / "train_teacher.log").read_text()

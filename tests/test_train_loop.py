@@ -42,9 +42,23 @@ def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
         torch.testing.assert_close(state[k], fresh[k], rtol=0, atol=0)
 
 
-def test_a_finished_run_leaves_only_the_final_model(tmp_path):
-    _run(tmp_path)
-    assert not list((tmp_path / "ckpt").glob("ckpt-*"))
+def test_a_finished_run_keeps_one_checkpoint_and_rewrites_a_lost_model_without_training(
+    tmp_path, caplog
+):
+    """Snakemake stopped while a training job runs records it incomplete and deletes its model
+    on the rerun; the finished run must not be trained again."""
+    state, extra, _ = _run(tmp_path)
+    assert [p.name for p in (tmp_path / "ckpt").glob("ckpt-*")] == ["ckpt-00000012.safetensors"]
+    (tmp_path / "model.safetensors").unlink()
+    with caplog.at_level("INFO"):
+        again, again_extra, meta = _run(tmp_path, fail_at=1)  # any loss_fn call would raise
+    assert "at step 12 (training had finished" in caplog.text
+    assert meta["step"] == 12
+    torch.testing.assert_close(again_extra["loss_history"], extra["loss_history"], rtol=0, atol=0)
+    for k in state:
+        torch.testing.assert_close(again[k], state[k], rtol=0, atol=0)
+    _run(tmp_path, steps=16)  # another config: trains from step 0, keeps only its own
+    assert [p.name for p in (tmp_path / "ckpt").glob("ckpt-*")] == ["ckpt-00000016.safetensors"]
 
 
 def test_a_stage_s_initial_weights_follow_its_seed_not_the_process_history(tmp_path):

@@ -5,7 +5,9 @@ torch.Generator (all batch and noise sampling must draw from it); a loss_fn with
 parameter also gets the optimizer step (alternating batch lengths are a function of it).
 Checkpoints hold the model, the optimizer state, the generator state and the loss history, so a
 run killed at any point resumes where its last checkpoint left it and, on CPU, ends
-bit-identical to an uninterrupted run.
+bit-identical to an uninterrupted run. A finished run keeps its last checkpoint (step = steps):
+rerun with the same config and code after its model was lost, it writes the model again without
+training; another config or code starts over.
 
 Devices: `device` is "cpu" or "cuda" (`run.device`). The loop moves the model there for
 training and back to where it came from at the end; a loss_fn builds its batch on the CPU from
@@ -196,7 +198,8 @@ def train(
         sched.last_epoch = start
         for group in opt.param_groups:
             group["lr"] = group["initial_lr"] * lr_factor(start)
-        log.info("%s: resumed from %s at step %d", stage, resume, start)
+        done = " (training had finished: writing its model)" if start == steps else ""
+        log.info("%s: resumed from %s at step %d%s", stage, resume, start, done)
 
     from torch.utils.tensorboard import SummaryWriter  # slow import; only when training
 
@@ -254,11 +257,15 @@ def train(
                 old.unlink()
     if writer is not None:
         writer.close()
+    if start < steps:
+        # kept after the model is written: Snakemake records a job incomplete when it is stopped
+        # while the job runs, and deletes the model; the rerun resumes here and trains no step
+        checkpoint(steps, ckpt_dir / f"ckpt-{steps:08d}.safetensors")
     model.eval().to(home)
     if rank == 0:
         final_meta = dict(meta, stage=stage, step=steps, total_steps=steps) | dist_info
         save_checkpoint(out_path, model, final_meta, {"loss_history": torch.tensor(history)})
-        for done in ckpt_dir.glob(CKPT_GLOB):  # the final model supersedes them
+        for done in sorted(ckpt_dir.glob(CKPT_GLOB))[:-1]:  # all but the finished run's
             done.unlink()
     _barrier(world)
     log.info(
