@@ -62,7 +62,8 @@ def source_indices(samples: dict, models: list[str], data, levels: list[int]) ->
 
 
 def pos_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per episode, mean squared position error over the frames given -> [N]."""
+    """Per episode, the squared Euclidean distance of the positions (x and y summed), averaged
+    over the frames given -> [N]."""
     return ((a[..., :2] - b[..., :2]) ** 2).sum(-1).mean(-1)
 
 
