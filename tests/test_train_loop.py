@@ -45,8 +45,8 @@ def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
 def test_a_finished_run_keeps_one_checkpoint_and_rewrites_a_lost_model_without_training(
     tmp_path, caplog
 ):
-    """Snakemake stopped while a training job runs records it incomplete and deletes its model
-    on the rerun; the finished run must not be trained again."""
+    """Snakemake sent SIGINT while a training job runs records the finished model incomplete and
+    deletes it on the rerun (test_faults_workflow); the finished run must not be trained again."""
     state, extra, _ = _run(tmp_path)
     assert [p.name for p in (tmp_path / "ckpt").glob("ckpt-*")] == ["ckpt-00000012.safetensors"]
     (tmp_path / "model.safetensors").unlink()
