@@ -258,8 +258,8 @@ def train(
     if writer is not None:
         writer.close()
     if start < steps:
-        # kept after the model is written: Snakemake sent SIGINT while the job runs lets it finish
-        # but records the model incomplete and deletes it; the rerun resumes here, training no step
+        # kept after the model is written: Snakemake sent SIGINT while the job runs may let it
+        # finish yet record the model incomplete and delete it; the rerun resumes here, no step
         checkpoint(steps, ckpt_dir / f"ckpt-{steps:08d}.safetensors")
     model.eval().to(home)
     if rank == 0:
