@@ -248,7 +248,10 @@ def train(
             writer.add_scalar(f"{stage}/loss", history[-1], step)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{history[-1]:.4g}")
-        if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
+        # the last step's checkpoint is kept after the model is written: Snakemake sent SIGINT
+        # while the job runs may let it finish yet record the model incomplete and delete it;
+        # the rerun resumes there and trains no step
+        if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
             last_good = ckpt_dir / f"ckpt-{step + 1:08d}.safetensors"
             checkpoint(step + 1, last_good)
             recent = history[-checkpoint_every:]
@@ -257,10 +260,6 @@ def train(
                 old.unlink()
     if writer is not None:
         writer.close()
-    if start < steps:
-        # kept after the model is written: Snakemake sent SIGINT while the job runs may let it
-        # finish yet record the model incomplete and delete it; the rerun resumes here, no step
-        checkpoint(steps, ckpt_dir / f"ckpt-{steps:08d}.safetensors")
     model.eval().to(home)
     if rank == 0:
         final_meta = dict(meta, stage=stage, step=steps, total_steps=steps) | dist_info
