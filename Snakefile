@@ -5,7 +5,9 @@ from snakemake.utils import min_version, validate
 from interdiff_core.cluster import slurm_resources
 from interdiff_core.config import canonical
 from interdiff_core.digest import stage_digest
+from interdiff_core.dphi_kinds import reads_teacher, reads_teacher_cache
 from interdiff_core.variants import (
+    builds,
     check_config_layers,
     checked_variants,
     owner,

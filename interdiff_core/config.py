@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from interdiff_core.dphi_kinds import GROUND_TRUTH_KINDS
+
 
 class ConfigError(ValueError):
     pass
@@ -84,9 +86,7 @@ def check_config(cfg: dict) -> None:
     check_teacher(cfg)
     check_extra_rest_episodes(cfg)
     weights = cfg["dphi"].get("cost_weights")
-    # stages.dphi_targets.GROUND_TRUTH_KINDS, spelled out: importing it would pull torch into the
-    # Snakefile, and a shared module would tie that stage's code digest to these checks
-    if weights is not None and cfg["dphi"]["kind"] not in ("oracle", "generated"):
+    if weights is not None and cfg["dphi"]["kind"] not in GROUND_TRUTH_KINDS:
         _fail(
             "dphi.cost_weights",
             f"needs dphi.kind oracle or generated, got {cfg['dphi']['kind']!r}",
@@ -127,7 +127,7 @@ def check_extra_rest_episodes(cfg: dict) -> None:
     dphi = cfg["dphi"]
     if not dphi.get("extra_rest_episodes", 0):
         return
-    for field, need in (("kind", ("oracle", "generated")), ("windows", ("rest_episodes",))):
+    for field, need in (("kind", GROUND_TRUTH_KINDS), ("windows", ("rest_episodes",))):
         if dphi.get(field) not in need:
             _fail(
                 "dphi.extra_rest_episodes",

@@ -18,9 +18,11 @@ from pathlib import Path
 import yaml
 
 from interdiff_core.config import check_config
+from interdiff_core.dphi_kinds import reads_teacher, reads_teacher_cache
 
 BASE = "base"
-# stage -> (config sections it reads, or "section.key" for one key, upstream stages)
+# stage -> (config sections it reads, or "section.key" for one key, upstream stages); the edges
+# from the teacher that a config may drop or add are `upstream`'s
 STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "train_teacher": (("teacher",), ()),
     "teacher_precompute": (("dphi.subsample", "dphi.t_steps"), ("train_teacher",)),
@@ -129,14 +131,39 @@ def parent_of(spec: dict) -> str:
     return spec.get("from", BASE)
 
 
-def sections_of(stage: str) -> set[str]:
-    """Every config section an artifact of `stage` depends on, its upstream stages' included."""
+def upstream(stage: str, cfg: dict | None = None) -> tuple[str, ...]:
+    """The stages whose artifacts `stage` reads under `cfg`: `STAGES`' edges, with the teacher
+    where the config decides it. D_phi's targets read the teacher's cached predictions (teacher
+    kinds), the teacher alone (`generated`) or neither (`oracle`: the train split's own frames,
+    so a teacher variant shares D_phi and all that follows); a phase model with `init: teacher`
+    starts from the teacher's weights. Without a config, the teacher kinds' edges."""
+    ups = STAGES[stage][1]
+    if cfg is None:
+        return ups
+    if stage == "dphi_targets":
+        kind = cfg["dphi"]["kind"]
+        if not reads_teacher_cache(kind):
+            ups = ("train_teacher",) if reads_teacher(kind) else ()
+    section = stage.removeprefix("train_")
+    if section in ("phase1", "phase2") and cfg[section].get("init") == "teacher":
+        ups += ("train_teacher",)
+    return ups
+
+
+def builds(cfg: dict, stage: str) -> bool:
+    """Whether a run of this config makes `stage`'s artifact: the teacher's cached predictions
+    only for D_phi's teacher kinds, every other stage always."""
+    return stage != "teacher_precompute" or reads_teacher_cache(cfg["dphi"]["kind"])
+
+
+def sections_of(stage: str, cfg: dict | None = None) -> set[str]:
+    """Every config section an artifact of `stage` depends on, its upstream stages' (under
+    `cfg`, `upstream`) included."""
     if stage not in STAGES:
-        return {"sample", "evaluate", "metrics", *sections_of("sample")}
-    own, upstream = STAGES[stage]
-    out = set(own)
-    for up in upstream:
-        out |= sections_of(up)
+        return {"sample", "evaluate", "metrics", *sections_of("sample", cfg)}
+    out = set(STAGES[stage][0])
+    for up in upstream(stage, cfg):
+        out |= sections_of(up, cfg)
     return out
 
 
@@ -151,7 +178,8 @@ def owner(configs: dict[str, dict], variant: str, stage: str) -> str:
         section, _, key = field.partition(".")
         return cfg.get(section, {}).get(key) if key else cfg.get(section)
 
-    mine, fields = configs[variant], sections_of(stage)
+    mine = configs[variant]
+    fields = sections_of(stage, mine)
     for name, cfg in configs.items():
         if all(value(mine, f) == value(cfg, f) for f in fields):
             return name

@@ -57,7 +57,13 @@ def every_output(all_rules):
         if r.name == "all":
             continue
         for pattern in getattr(rules, r.name).output:
-            variants = sorted({owner(VARIANTS, v, r.name) for v in VARIANTS})
+            variants = sorted(
+                {
+                    owner(VARIANTS, v, r.name)
+                    for v in VARIANTS
+                    if builds(VARIANTS[v], r.name)
+                }
+            )
             out.update(
                 expand(pattern, variant=variants, seed=SEEDS, split=SAMPLED_SPLITS)
             )
@@ -80,6 +86,19 @@ def init_input(name):
         return {"init": owned("train_teacher", "model")(wildcards)}
 
     return of
+
+
+def dphi_target_inputs(wildcards):
+    """dphi_targets' windows: the teacher's cached predictions for the teacher kinds, else the
+    train split itself; and the trained teacher for every kind but oracle."""
+    kind = VARIANTS[wildcards.variant]["dphi"]["kind"]
+    if reads_teacher_cache(kind):
+        out = {"windows": owned("teacher_precompute", "cache")(wildcards)}
+    else:
+        out = {"windows": rules.tokenize.output.train}
+    if reads_teacher(kind):
+        out["teacher"] = owned("train_teacher", "model")(wildcards)
+    return out
 
 
 def maze_raw():

@@ -1,8 +1,7 @@
 rule dphi_targets:
     input:
+        unpack(dphi_target_inputs),
         **maze_raw(),
-        cache=owned("teacher_precompute", "cache"),
-        teacher=owned("train_teacher", "model"),
     output:
         targets=f"{RUN}/cache/dphi_targets.safetensors",
     log:
@@ -18,6 +17,7 @@ rule dphi_targets:
         cfg=section("dphi"),
         seed=TRAIN_SEED,
         levels=section("dp", "levels"),
+        on_bad_sample=C["data"]["on_bad_sample"],
         code=stage_digest("dphi_targets"),
     script:
         "../workflow_scripts/dphi_targets.py"

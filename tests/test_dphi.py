@@ -1,6 +1,7 @@
 """D_phi's loss and the keyframe cost table: the DP over D_phi's costs must pick keyframes whose
 true cost beats uniform spacing."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -369,3 +370,44 @@ def test_mean_true_cost_matrix_from_second_moments_equals_the_mean_of_each_seque
     levels = [3, 6]
     for got, ref in zip(best_fixed_nested(x, levels), dp_select_levels(want[None], levels)):
         assert torch.equal(got, ref)
+
+
+def test_oracle_targets_from_the_train_split_equal_those_from_the_teachers_cache(tmp_path):
+    """dphi.kind oracle reads the train split itself, subsampled as teacher_precompute
+    subsamples it (`dphi.subsample` rows from the stage's seed): the targets are bit for bit
+    those made from the teacher's cache, so no teacher is needed. A teacher kind refuses the
+    split, naming what it reads."""
+    from conftest import write_maze_shards
+
+    from interdiff_core.data.shards import write_shards
+    from interdiff_core.io import load_tensors, save_checkpoint
+    from interdiff_core.models.teacher import make_teacher
+    from interdiff_core.runtime import stage_meta
+    from interdiff_core.stages.dphi_targets import dphi_targets
+    from interdiff_core.stages.teacher_precompute import teacher_precompute
+
+    arrays = write_maze_shards(tmp_path / "train", n=10, T=7)
+    rng = np.random.default_rng(1)  # bent paths: nonzero interpolation costs
+    arrays["state"] = arrays["state"] + 0.1 * rng.standard_normal(arrays["state"].shape)
+    arrays["state"] = arrays["state"].astype(np.float32)
+    for f in (tmp_path / "train").iterdir():
+        f.unlink()
+    write_shards(tmp_path / "train", arrays, shard_size=5)
+    tcfg = {"model": {"d_model": 16, "n_layers": 1, "n_heads": 2}, "k_max": 4}
+    torch.manual_seed(0)
+    teacher = make_teacher(tcfg, 2 * 6 * 6 + 6, 7, 4).eval()
+    save_checkpoint(tmp_path / "teacher.pt", teacher, stage_meta("train_teacher", tcfg, teacher))
+    cfg = {"kind": "oracle", "segments_per_sample": 0, "subsample": 6, "t_steps": 2}
+    teacher_precompute(tmp_path / "train", tmp_path / "teacher.pt", tmp_path / "c.st", cfg, 3)
+
+    def targets(windows, seed=3, kind="oracle"):
+        dphi_targets(windows, None, tmp_path / "t.st", {**cfg, "kind": kind}, seed, [3])
+        return load_tensors(tmp_path / "t.st")[0]
+
+    from_cache, from_split = targets(tmp_path / "c.st"), targets(tmp_path / "train")
+    assert from_split["cost"].shape[0] == 6 and from_split["cost"].abs().max() > 1e-4
+    for key in ("cond", "seg", "cost"):
+        assert torch.equal(from_split[key], from_cache[key]), key
+    assert not torch.equal(targets(tmp_path / "train", seed=4)["cost"], from_split["cost"])
+    with pytest.raises(ValueError, match="dphi.kind 'teacher' reads the teacher's predictions"):
+        targets(tmp_path / "train", kind="teacher")

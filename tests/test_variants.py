@@ -13,7 +13,7 @@ CFG = {
     "run": {"seed": 0},
     "data": {"horizon": 9},
     "teacher": {"steps": 6},
-    "dphi": {"subsample": 4, "t_steps": 4, "steps": 6},
+    "dphi": {"kind": "teacher", "subsample": 4, "t_steps": 4, "steps": 6},
     "dp": {"levels": [4, 8]},
     "selector": {"steps": 6},
     "phase1": {"steps": 6},
@@ -94,6 +94,36 @@ def test_a_variant_from_another_is_its_config_with_overrides_and_shares_its_arti
     assert owner(configs, "long", "train_teacher") == "long"
 
 
+def test_an_oracle_dphi_does_not_read_the_teacher_so_a_teacher_variant_shares_it():
+    """dphi.kind oracle costs the train split's own frames: a variant that changes the teacher
+    alone shares D_phi and every stage after it but sample, and no run of it builds the
+    teacher's cached predictions. `generated` reads the teacher (not its cache); a phase model
+    that starts from the teacher reads it whatever D_phi's kind."""
+    from interdiff_core.variants import builds, upstream
+
+    oracle = dict(CFG, dphi=dict(CFG["dphi"], kind="oracle"))
+    teacher2 = {"desc": "", "teacher": {"steps": 12}}
+    configs = variant_configs(dict(oracle, variants={"t2": teacher2}))
+    assert upstream("dphi_targets", configs["t2"]) == ()
+    for stage in ("dphi_targets", "train_dphi", "train_selector", "train_phase1", "train_phase2"):
+        assert owner(configs, "t2", stage) == BASE, stage
+    for stage in ("train_teacher", "sample", "execute"):
+        assert owner(configs, "t2", stage) == "t2", stage
+    assert not builds(configs[BASE], "teacher_precompute") and builds(configs[BASE], "train_dphi")
+
+    gen = {"desc": "", "teacher": {"steps": 12}, "dphi": {"kind": "generated"}}
+    base_init = dict(oracle, phase2={"steps": 6, "init": "teacher"})
+    configs = variant_configs(dict(base_init, variants={"t2": teacher2, "g": gen}))
+    assert owner(configs, "t2", "train_phase1") == BASE
+    assert owner(configs, "t2", "train_phase2") == "t2"  # starts from t2's teacher
+    assert upstream("dphi_targets", configs["g"]) == ("train_teacher",)
+    assert owner(configs, "g", "dphi_targets") == "g"
+    assert not builds(configs["g"], "teacher_precompute")
+    configs = variant_configs(dict(CFG, variants={"t2": teacher2}))  # teacher kind: as before
+    assert owner(configs, "t2", "train_dphi") == "t2"
+    assert builds(configs[BASE], "teacher_precompute")
+
+
 @pytest.mark.parametrize("parent", ["later", "nonsense"])
 def test_a_variant_from_an_unknown_or_later_variant_is_refused(parent):
     variants = {"v": {"desc": "", "from": parent}, "later": {"desc": ""}}
@@ -153,6 +183,39 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
     finally:
         (finished / "micro.yaml").write_text(original)
     assert planned_jobs(snakemake(finished, "-n")) == set()
+
+
+@pytest.mark.workflow
+def test_an_oracle_dphi_variant_reads_the_train_split_and_its_teacher_ablation_trains_a_teacher(
+    finished,
+):
+    """On the finished micro run (teacher costs): a variant with oracle costs plans its own
+    D_phi from the train split (no teacher, no teacher_precompute), and a teacher ablation of
+    it plans a teacher and what samples it, sharing that variant's D_phi and phase models."""
+    original = (finished / "micro.yaml").read_text()
+    cfg = yaml.safe_load(original)
+    teacher = dict(cfg["teacher"], steps=cfg["teacher"]["steps"] + 1)
+    try:
+        cfg["variants"] = {
+            "oracle": {"desc": "oracle costs", "dphi": {"kind": "oracle"}},
+            "oracle_t": {"desc": "its teacher longer", "from": "oracle", "teacher": teacher},
+        }
+        (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
+        out = snakemake(finished, "-n")
+        text = out.stdout + out.stderr
+        (targets_job,) = re.findall(r"rule dphi_targets:\n\s*input: (.+)$", text, re.M)
+        assert "results/micro/shards/train" in targets_job and "teacher" not in targets_job
+        assert "rule teacher_precompute:" not in text
+        owners = r":\n(?:.*\n)*?\s*output: results/micro/(\w+)/"  # each job's variant
+        jobs = {
+            rule: sorted(set(re.findall(f"rule {rule}{owners}", text)))
+            for rule in ("train_teacher", "train_dphi", "train_phase1", "train_phase2", "sample")
+        }
+        assert jobs["train_teacher"] == ["oracle_t"]
+        assert jobs["train_dphi"] == jobs["train_phase1"] == jobs["train_phase2"] == ["oracle"]
+        assert jobs["sample"] == ["oracle", "oracle_t"]
+    finally:
+        (finished / "micro.yaml").write_text(original)
 
 
 def test_a_variant_is_paired_with_base_episode_by_episode_and_only_on_the_same_episodes():

@@ -7,9 +7,12 @@ weighted ones: the weighting matters only if that share is above 0."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import torch
 
+from interdiff_core.data.splits import load_split, training_subsample
+from interdiff_core.dphi_kinds import GROUND_TRUTH_KINDS, reads_teacher_cache
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
@@ -53,9 +56,6 @@ def teacher_level_costs_batched(
     return out
 
 
-GROUND_TRUTH_KINDS = ("oracle", "generated")  # costs measured against the windows' own frames
-
-
 @torch.no_grad()
 def generated_sequences(teacher, cond: torch.Tensor, T: int, steps: int, gen, chunk: int = 256):
     """One teacher sample [N, T, D] per conditioning row, drawn `chunk` rows at a time."""
@@ -75,15 +75,43 @@ def weighted_features(x: torch.Tensor, weights: list[float] | None) -> torch.Ten
     return x * torch.tensor(weights, dtype=x.dtype).sqrt()
 
 
+def training_windows(path, cfg: dict, seed: int, on_bad_sample: str = "error") -> dict:
+    """The windows D_phi's targets are computed on: `teacher_precompute`'s cache (`index`, `x`,
+    `cond` and, for the teacher kinds, the teacher's predictions), or for the ground-truth kinds
+    the train split's shard directory, subsampled as that stage subsamples it (the same rows from
+    the same seed), so an oracle D_phi needs no teacher."""
+    if not Path(path).is_dir():
+        expect = {"x": (None, None, None), "cond": (None, None)}
+        return load_tensors(path, expect)[0]
+    if reads_teacher_cache(cfg["kind"]):
+        raise ValueError(
+            f"dphi.kind {cfg['kind']!r} reads the teacher's predictions (teacher_precompute's "
+            f"cache), not the train split {path}"
+        )
+    data = load_split(path, on_bad_sample=on_bad_sample)
+    pick, sub = training_subsample(data, cfg["subsample"], torch.Generator().manual_seed(seed))
+    return {"index": pick, "x": sub.x, "cond": sub.cond}
+
+
 def dphi_targets(
-    cache_path, teacher_path, out_path, cfg: dict, seed: int, levels: list[int], raw_path=None
+    windows_path,
+    teacher_path,
+    out_path,
+    cfg: dict,
+    seed: int,
+    levels: list[int],
+    raw_path=None,
+    on_bad_sample: str = "error",
 ) -> None:
-    """raw_path: the maze domain's prepare_data output, read under `dphi.windows:
-    rest_episodes` (D_phi's targets from the training windows that are episodes from rest,
-    each conditioned on the goal its expert was driven to)."""
+    """windows_path: `training_windows`' source; teacher_path: the trained teacher (read by
+    every kind but oracle). raw_path: the maze domain's prepare_data output, read under
+    `dphi.windows: rest_episodes` (D_phi's targets from the training windows that are episodes
+    from rest, each conditioned on the goal its expert was driven to)."""
     windows = cfg.get("windows", "all")
-    expect = {"x": (None, None, None), "cond": (None, None)}
-    c, _ = load_tensors(cache_path, {**expect, "index": (None,)} if windows != "all" else expect)
+    c = training_windows(windows_path, cfg, seed, on_bad_sample)
+    if windows != "all" and "index" not in c:
+        raise ValueError(f"{windows_path}: no key 'index' (the windows' rows), needed by "
+                         f"dphi.windows: {windows}")  # fmt: skip
     x, cond = c["x"], c["cond"]
     if windows == "rest_episodes":
         if raw_path is None:

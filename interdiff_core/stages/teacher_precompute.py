@@ -7,7 +7,7 @@ import logging
 
 import torch
 
-from interdiff_core.data.splits import load_split
+from interdiff_core.data.splits import load_split, training_subsample
 from interdiff_core.io import save_tensors
 from interdiff_core.models.teacher import load_teacher
 from interdiff_core.runtime import stage_meta
@@ -23,9 +23,7 @@ def teacher_precompute(
 ) -> None:
     data = load_split(train_dir, on_bad_sample=on_bad_sample)
     gen = torch.Generator().manual_seed(seed)
-    n = min(cfg["subsample"], len(data))
-    pick = torch.randperm(len(data), generator=gen)[:n].sort().values
-    sub = data.subset(pick)
+    pick, sub = training_subsample(data, cfg["subsample"], gen)
     teacher, _ = load_teacher(teacher_path)
     tau = noise_levels(cfg["t_steps"])
     L, (N, T, D) = len(tau), sub.x.shape
