@@ -30,6 +30,7 @@ from interdiff_core.models.dphi import SegmentCostPredictor
 from interdiff_core.selection.costs import oracle_costs
 from interdiff_core.selection.dp import dp_select_levels, path_cost
 from interdiff_core.selection.masks import uniform_nested
+from interdiff_core.stages.dphi_targets import training_windows
 from interdiff_core.stages.prepare_data import reference_plans, simulated_rest_episodes
 from interdiff_core.stages.train_dphi import train_dphi
 
@@ -43,11 +44,25 @@ SETTINGS = {  # name -> overrides of the config's dphi section
 }
 
 
-def denoised_targets(run: Path, seed_dir: Path, targets: dict, runs: int) -> torch.Tensor:
+def window_rows(run: Path, seed_dir: Path, dphi_cfg: dict) -> torch.Tensor:
+    """The train split's rows D_phi's targets were computed on: from the teacher's cache where
+    the run made one (teacher costs), else drawn again as dphi_targets draws them (the seed is
+    the seed folder's, `dphi.subsample` the config's)."""
+    cache = seed_dir / "cache" / "teacher_predictions.safetensors"
+    if cache.exists():
+        return load_tensors(cache)[0]["index"]
+    seed = int(seed_dir.name.removeprefix("seed"))
+    cfg = {**dphi_cfg, "kind": "oracle"}
+    return training_windows(run / "shards" / "train", cfg, seed)["index"]
+
+
+def denoised_targets(
+    run: Path, seed_dir: Path, targets: dict, runs: int, dphi_cfg: dict
+) -> torch.Tensor:
     """The targets' segments' costs averaged over `runs` fresh data-expert runs of the same
     tasks (the training windows that are episodes from rest, in the targets' row order)."""
     raw, meta = load_tensors(run / "data" / "raw.safetensors")
-    index = load_tensors(seed_dir / "cache" / "teacher_predictions.safetensors")[0]["index"]
+    index = window_rows(run, seed_dir, dphi_cfg)
     rows = index[raw["train.from_rest"].bool()[index]]
     if len(rows) != len(targets["cond"]) or len(meta["mazes"]) != 1:
         raise SystemExit("--denoised needs one maze and dphi.windows: rest_episodes targets")
@@ -100,7 +115,7 @@ def main() -> None:
     print(f"{'bound (dp_expert_mean)':28s}{score(dp_select_levels(expected, levels))}")
     runs = {name: (targets, SETTINGS[name]) for name in a.settings}
     if a.denoised:
-        cost = denoised_targets(a.run, seed_dir, targets, a.denoised)
+        cost = denoised_targets(a.run, seed_dir, targets, a.denoised, cfg["dphi"])
         runs[f"config, targets x{a.denoised}"] = ({**targets, "cost": cost}, {})
     if a.extra_tasks:
         runs[f"config, +{a.extra_tasks} tasks"] = (
