@@ -107,11 +107,13 @@ def test_segment_distance_matches_dense_sampling():
 def test_comparisons_pair_every_arm_with_its_trivial_replacement():
     from interdiff_core.stages.episode_metrics import comparisons
 
-    keys = {"teacher@4", "two_phase@4", "interp_only@4", "two_phase_uniform@4",
+    keys = {"teacher@4", "two_phase@4", "interp_only@4", "two_phase_uniform@4", "interp_fd@4",
             "interp_only_uniform@4", "two_phase_dp_dphi@4", "interp_only_dp_dphi@4"}  # fmt: skip
     pairs = set(comparisons(keys, "teacher@4"))
     assert ("two_phase@4", "teacher@4") in pairs and ("interp_only@4", "teacher@4") in pairs
     assert ("two_phase@4", "interp_only@4") in pairs  # what phase-2 adds
+    assert ("two_phase@4", "interp_fd@4") in pairs  # ... beyond interpolation's velocity fix
+    assert ("interp_fd@4", "teacher@4") in pairs
     assert ("two_phase@4", "two_phase_uniform@4") in pairs  # the selector against uniform
     assert ("two_phase_dp_dphi@4", "two_phase_uniform@4") in pairs  # D_phi against uniform
     assert ("two_phase_dp_dphi@4", "interp_only_dp_dphi@4") in pairs

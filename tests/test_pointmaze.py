@@ -189,6 +189,22 @@ def test_pd_formulas_and_plan_follower_targets():
         tracker.PlanFollower(plan, vel[:2])
 
 
+def test_velocities_from_positions_are_their_finite_differences():
+    """Central differences over stride · dt inside, one-sided at the ends: exact on a line at
+    constant speed, and inside on a parabola (x = t²: v = 2t); any leading batch shape."""
+    h = 4 * 0.01  # stride 4, dt 0.01
+    t = np.arange(6) * h
+    line = np.stack([3 * t, -2 * t], axis=-1)
+    assert np.allclose(tracker.velocities_from_positions(line, 4), [3.0, -2.0])
+    parabola = np.stack([t**2, np.zeros_like(t)], axis=-1)
+    v = tracker.velocities_from_positions(np.stack([parabola, line]), 4)
+    assert v.shape == (2, 6, 2) and np.allclose(v[1], [3.0, -2.0])
+    assert np.allclose(v[0, 1:-1, 0], 2 * t[1:-1])
+    assert np.isclose(v[0, 0, 0], h) and np.isclose(v[0, -1, 0], t[-1] + t[-2])
+    with pytest.raises(ValueError, match=r"\[..., T, 2\] with T >= 2"):
+        tracker.velocities_from_positions(np.zeros((1, 2)), 4)
+
+
 def test_expert_waypoints_follow_the_shortest_path():
     rng = np.random.default_rng(0)
     e = tracker.WaypointExpert("medium", rng)

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from interdiff_core.data.maze2d import shortest_path
+from interdiff_core.data.maze_windows import DT
 from interdiff_core.envs import pointmaze as pm
 
 EXPERT_KP = 10.0
@@ -85,6 +86,22 @@ class WaypointExpert:
         if self._k < last and math.hypot(*(self._waypoints[self._k] - xy)) <= WAYPOINT_THRESHOLD:
             self._k += 1
         return expert_action(self._waypoints[self._k], xy, v)
+
+
+def velocities_from_positions(plan_xy, stride: int) -> np.ndarray:
+    """[..., T, 2] planned positions (T >= 2) -> the velocities they imply: central differences
+    (p[k+1] - p[k-1]) / (2 stride dt), one-sided at the ends. The tracker follows a plan's
+    velocities as well as its positions; an interpolated plan's are the line between its
+    keyframes' velocities, not the rate its positions change at (`interp_fd` in `execute`)."""
+    p = np.asarray(plan_xy, dtype=np.float64)
+    if p.ndim < 2 or p.shape[-1] != 2 or p.shape[-2] < 2:
+        raise ValueError(f"plan_xy must be [..., T, 2] with T >= 2, got {p.shape}")
+    h = stride * DT
+    v = np.empty_like(p)
+    v[..., 1:-1, :] = (p[..., 2:, :] - p[..., :-2, :]) / (2 * h)
+    v[..., 0, :] = (p[..., 1, :] - p[..., 0, :]) / h
+    v[..., -1, :] = (p[..., -1, :] - p[..., -2, :]) / h
+    return v
 
 
 class PlanFollower:

@@ -91,16 +91,20 @@ def best_on_val(values: dict, method: str) -> str:
 
 
 def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
-    """(a, b) pairs reported as a − b: two-phase and interpolation-only minus the val-chosen
-    teacher; two-phase minus interpolation-only (what phase-2 adds); two-phase with the
+    """(a, b) pairs reported as a − b: two-phase and interpolation-only (and its velocity fix,
+    `interp_fd`) minus the val-chosen teacher; two-phase minus interpolation-only (what phase-2
+    adds) and minus `interp_fd` (what it adds beyond velocities that follow the interpolated
+    positions: `execute`); two-phase with the
     keyframes of `sample.two_phase_keyframes` (the selector's unless a variant replaces it) minus
     each other keyframe source at the same phase-1 steps; two-phase with DP(D_phi)'s keyframes
     minus uniform ones (the learned costs against their trivial replacement)."""
     out = []
     for key in sorted(keys):
         method, _, steps = key.partition("@")
-        if method in ("two_phase", "interp_only"):
+        if method in ("two_phase", "interp_only", "interp_fd"):
             out.append((key, teacher))
+        if method == "two_phase" and f"interp_fd@{steps}" in keys:
+            out.append((key, f"interp_fd@{steps}"))
         if method.startswith("two_phase") and f"interp_only{method[9:]}@{steps}" in keys:
             out.append((key, f"interp_only{method[9:]}@{steps}"))
         if method.startswith("two_phase_") and f"two_phase@{steps}" in keys:

@@ -12,6 +12,11 @@ With `sample.plans_per_episode = k` the samples hold k plans per episode (row `j
 draw j of episode i); each is executed from episode i's start, and the references, which do not
 plan, run once per episode and are copied to the other draws' rows.
 
+Beside each `interp_only@k` plan its trivial fix `interp_fd@k` runs too: the same positions with
+the velocities they imply (`velocities_from_positions`), since the tracker follows the planned
+velocities and interpolation's are the line between its keyframes' velocities; it is what phase-2
+is measured against beside plain interpolation (`episode_metrics.comparisons`).
+
 Records only (positions, distance to the goal per step); scoring is `episode_metrics`.
 """
 
@@ -26,7 +31,7 @@ from interdiff_core.data.maze_dataset import MazeSplit
 from interdiff_core.data.maze_windows import DT, goal_to_model, per_maze, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
 from interdiff_core.envs.pointmaze import EPISODE_STEPS, make_env
-from interdiff_core.envs.tracker import PlanFollower
+from interdiff_core.envs.tracker import PlanFollower, velocities_from_positions
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
@@ -34,6 +39,20 @@ from interdiff_core.stages.episode_metrics import episode_count
 
 log = logging.getLogger(__name__)
 REFERENCES = ("expert", "tracked_reference", "random")
+FIXED, FIXES = "interp_fd", "interp_only"  # interp_fd@k: interp_only@k, velocities from positions
+
+
+def fixed_plans(plans: dict[str, np.ndarray], rows: list[dict], stride: int):
+    """`interp_fd@k` plans (world [N, T, 4]) and cost rows for every `interp_only@k` of `rows`:
+    the same positions, their velocities from the positions, the same NFE and tokens."""
+    out, out_rows = {}, []
+    for row in rows:
+        if row["method"] == FIXES:
+            world = plans[f"{FIXES}@{row['steps']}"].copy()
+            world[..., 2:] = velocities_from_positions(world[..., :2], stride)
+            out[f"{FIXED}@{row['steps']}"] = world
+            out_rows.append({**row, "method": FIXED})
+    return out, out_rows
 
 
 def _policy(method: str, plans: dict, i: int, maze: str, stride: int, seed: int, replan=None):
@@ -52,6 +71,8 @@ class Replanner:
     def __init__(self, planners: list, samples: dict, k: int, stride: int):
         # an arm that reads the ground truth cannot replan (there is none mid-episode): open loop
         self.planners = {p.key: p for p in planners if not p.uses_truth}
+        for key in [k for k in self.planners if k.startswith(f"{FIXES}@")]:
+            self.planners[key.replace(FIXES, FIXED, 1)] = self.planners[key]
         self.samples, self.k, self.stride = samples, k, stride
         self.grid = samples["occ"].shape[-1]
 
@@ -82,6 +103,8 @@ class Replanner:
                 with torch.no_grad():
                     plan = planner.plan(self._split(i, maze, xy, v, goal_xy, T), gen)[0].numpy()
                 world = to_world(plan, maze, self.grid)
+                if method.startswith(f"{FIXED}@"):
+                    world[:, 2:] = velocities_from_positions(world[:, :2], self.stride)
                 current.update(t0=t, follow=PlanFollower(world[:, :2], world[:, 2:], self.stride))
             return current["follow"].act(t - current["t0"], xy, v)
 
@@ -108,7 +131,10 @@ def execute(
     for key in [*keys, "gt"]:
         plans[key] = per_maze(to_world, samples[key].numpy(), maze_id, mazes, grid)
     plans["tracked_reference"] = plans.pop("gt")
-    methods = [*keys, *REFERENCES]
+    fixed, fixed_rows = fixed_plans(plans, meta["rows"], stride)
+    plans.update(fixed)
+    rows = [*meta["rows"], *fixed_rows]
+    methods = [*keys, *fixed, *REFERENCES]
     replan = None
     if replan_every:
         teacher, selector, phase1, phase2, dphi = models["paths"]
@@ -151,7 +177,7 @@ def execute(
         {"replan_every": replan_every},
         split=split,
         methods=methods,
-        rows=meta["rows"],
+        rows=rows,
         mazes=mazes,
         n=n,
         episodes=n_episodes,

@@ -28,6 +28,7 @@ from interdiff_core.variants import BASE
 log = logging.getLogger(__name__)
 BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "random")
 VALUES = ("score_d4rl", "score", "success", "ret", "tokens", "nfe")
+INTERP = ("interp_only", "interp_fd")  # phase-1 keyframes without phase-2, at two-phase's steps
 
 
 def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -36,10 +37,10 @@ def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
     arms = test.method.str.startswith(("two_phase_", "interp_only_"))  # keyframe sources
     picked = test[test.chosen_on_val.astype(bool) | test.method.isin(BASELINES) | arms]
     two = test[(test.method == "two_phase") & test.chosen_on_val.astype(bool)]
-    interp = test[(test.method == "interp_only") & test.steps.isin(two.steps)]
+    interp = test[test.method.isin(INTERP) & test.steps.isin(two.steps)]
     return pd.concat([picked, interp]).assign(
         role=lambda d: d.method.where(
-            ~d.method.isin(["teacher", "two_phase", "interp_only"]), d.method + "@val_choice"
+            ~d.method.isin(["teacher", "two_phase", *INTERP]), d.method + "@val_choice"
         )  # fmt: skip
     )
 
@@ -67,8 +68,9 @@ def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], ou
 
 
 def val_chosen_key(method: str, chosen: dict[str, int]) -> str:
-    """`<method>@<the steps the run chose on val>`; interpolation only at two-phase's."""
-    return f"{method}@{chosen['two_phase' if method == 'interp_only' else method]}"
+    """`<method>@<the steps the run chose on val>`; interpolation only (and its velocity fix) at
+    two-phase's."""
+    return f"{method}@{chosen['two_phase' if method in INTERP else method]}"
 
 
 def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], tuple[str, str]]:
@@ -77,7 +79,9 @@ def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], 
     teacher, two = val_chosen_key("teacher", chosen), val_chosen_key("two_phase", chosen)
     out = {(a, "teacher@val" if b == teacher else b): (a, b) for a, b in comparisons(keys, teacher)}
     out[("two_phase@val", "teacher@val")] = (two, teacher)
-    out[("two_phase@val", "interp_only@val")] = (two, val_chosen_key("interp_only", chosen))
+    for interp in INTERP:
+        if (key := val_chosen_key(interp, chosen)) in keys:
+            out[("two_phase@val", f"{interp}@val")] = (two, key)
     return out
 
 
