@@ -211,7 +211,8 @@ def test_every_maze_training_loss_runs_on_the_models_device(finished, policy):
 
 def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path):
     """execute with replan_every: the same first plan (sample's), then plans made in the episode
-    by the same planners; the references do not plan and are unchanged."""
+    by the same planners (interp_fd: interpolation's, its velocities fixed); the references do
+    not plan and are unchanged."""
     from interdiff_core.io import load_tensors
     from interdiff_core.stages.execute import execute
 
@@ -228,7 +229,7 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         load_tensors(tmp_path / "replan.safetensors"),
     )
     assert meta["config"]["replan_every"] == 100
-    for key in ("teacher@8", "two_phase@4", "two_phase_best_fixed@4"):
+    for key in ("teacher@8", "two_phase@4", "two_phase_best_fixed@4", "interp_fd@4"):
         assert torch.equal(a[f"{key}.xy"][:, :101], b[f"{key}.xy"][:, :101])
         assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
     for key in ("expert", "random", "tracked_reference"):
