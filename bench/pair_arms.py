@@ -87,15 +87,22 @@ def pair_rows(run: Path, seeds: list[int], pairs: list[tuple[str, str]], metric:
     return pd.DataFrame(rows)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arm_pairs_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of a bench that pairs arms of a finished run over seeds (this one's and
+    `return_split.py`'s): --run, --seeds, --pair A B (repeatable), --bootstrap, --boot-seed."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     p.add_argument("--run", type=Path, required=True, help="run.results of a maze run")
     p.add_argument("--seeds", type=seed_list, required=True, help="e.g. 0-2 or 0,2,4")
     p.add_argument("--pair", nargs=2, action="append", required=True, metavar=("A", "B"),
                    help="two arms, variant:method@steps (steps may be val); A − B")  # fmt: skip
-    p.add_argument("--metric", default="score_d4rl", choices=["score_d4rl", "success", "score"])
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
     p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
+    return p
+
+
+def main() -> None:
+    p = arm_pairs_parser(__doc__)
+    p.add_argument("--metric", default="score_d4rl", choices=["score_d4rl", "success", "score"])
     p.add_argument("--maze", help="the maze, where the runs ran several (data.mazes)")
     p.add_argument("--out", type=Path, help="also write the rows to this CSV")
     args = p.parse_args()

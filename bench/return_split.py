@@ -20,14 +20,12 @@ Arms are named as `pair_arms.py` names them (`variant:method@steps`, steps may b
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pair_arms import arm_key, episodes_of
-from pool_seeds import seed_list
+from pair_arms import arm_key, arm_pairs_parser, episodes_of
 
 from interdiff_core.io import load_tensors
 from interdiff_core.stages.summarize_runs import pooled_row
@@ -101,14 +99,7 @@ def split_rows(run: Path, seeds: list[int], pairs: list[tuple[str, str]], n_boot
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--run", type=Path, required=True, help="run.results of a maze run")
-    p.add_argument("--seeds", type=seed_list, required=True, help="e.g. 0-2 or 0,2,4")
-    p.add_argument("--pair", nargs=2, action="append", required=True, metavar=("A", "B"),
-                   help="two arms, variant:method@steps (steps may be val); A − B")  # fmt: skip
-    p.add_argument("--bootstrap", type=int, default=2000, help="resamples (evaluate.bootstrap)")
-    p.add_argument("--boot-seed", type=int, default=0, help="the bootstrap's seed (run.seed)")
-    args = p.parse_args()
+    args = arm_pairs_parser(__doc__).parse_args()
     try:
         table = split_rows(args.run, args.seeds, args.pair, args.bootstrap, args.boot_seed)
     except (FileNotFoundError, ValueError, KeyError) as err:
