@@ -27,23 +27,23 @@ import numpy as np
 import pandas as pd
 from pair_arms import arm_key, arm_pairs_parser, episodes_of
 
+from interdiff_core.envs.pointmaze import D4RL_RADIUS
 from interdiff_core.io import load_tensors
+from interdiff_core.stages.episode_metrics import episode_means
 from interdiff_core.stages.summarize_runs import pooled_row
-
-RADIUS = 0.5  # D4RL's maze2d reward radius
 
 
 def plan_terms(episodes: dict, key: str, stride: int) -> dict[str, np.ndarray]:
     """Per executed plan of arm `key`: return, arrival, steps outside after arrival, planned
     arrival (env steps) and planned end speed."""
-    inside = episodes[f"{key}.dist"].numpy() <= RADIUS
+    inside = episodes[f"{key}.dist"].numpy() <= D4RL_RADIUS
     steps = inside.shape[1]
     arrived = inside.any(axis=1)
     arrival = np.where(arrived, inside.argmax(axis=1), steps)
     after = np.arange(steps)[None] >= arrival[:, None]
     plan = episodes[f"{key}.plan"].numpy()
     goal = episodes["goal_xy"].numpy()[:, None]
-    near = np.linalg.norm(plan[..., :2] - goal, axis=-1) <= RADIUS
+    near = np.linalg.norm(plan[..., :2] - goal, axis=-1) <= D4RL_RADIUS
     T = plan.shape[1]
     return {
         "return": inside.sum(axis=1).astype(float),
@@ -65,12 +65,8 @@ def per_episode(run: Path, arm: str, seed: int, split: str) -> dict[str, np.ndar
         raise ValueError(f"{folder}: no executed arm {key!r} on {split}")
     stride = int(load_tensors(run / "data" / "raw.safetensors")[1]["stride"])
     terms = plan_terms(episodes, key, stride)
-    episode = episodes["episode"].numpy()
-    ids = np.unique(episode)
-    out = {name: np.array([v[episode == i].mean() for i in ids]) for name, v in terms.items()}
-    expert = episodes["expert.dist"].numpy() <= RADIUS
-    out["expert_return"] = np.array([expert[episode == i].sum(1).mean() for i in ids])
-    return out
+    terms["expert_return"] = (episodes["expert.dist"].numpy() <= D4RL_RADIUS).sum(1).astype(float)
+    return episode_means(terms, episodes["episode"].numpy())
 
 
 def split_rows(run: Path, seeds: list[int], pairs: list[tuple[str, str]], n_boot: int,

@@ -29,12 +29,12 @@ from pair_arms import arm_key, episodes_of
 from pool_seeds import seed_list
 
 from interdiff_core.envs.episodes import plan_policy, run_episode
-from interdiff_core.envs.pointmaze import D4RL_REF, EPISODE_STEPS, make_env
+from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF, EPISODE_STEPS, make_env
 from interdiff_core.envs.tracker import velocities_from_positions
 from interdiff_core.io import load_tensors
+from interdiff_core.metrics.episodes import normalised_score, returns
+from interdiff_core.stages.episode_metrics import episode_means
 from interdiff_core.stages.summarize_runs import pooled_row
-
-RADIUS = 0.5  # D4RL's maze2d reward radius
 
 
 def position_velocities(plan: np.ndarray, stride: int) -> np.ndarray:
@@ -59,11 +59,9 @@ def execute_plans(plans: np.ndarray, start_xy, goal_xy, maze: str, stride: int) 
 
 
 def scores(dist: np.ndarray, episode: np.ndarray, maze: str) -> np.ndarray:
-    """Per-episode D4RL score (the mean over the episode's plans)."""
-    ret = (dist <= RADIUS).sum(axis=1).astype(float)
-    lo, hi = D4RL_REF[maze]
-    score = 100 * (ret - lo) / (hi - lo)
-    return np.array([score[episode == i].mean() for i in np.unique(episode)])
+    """Per-episode D4RL score (the mean over the episode's plans), as `episode_metrics` scores."""
+    score = normalised_score(returns(dist, D4RL_RADIUS), *D4RL_REF[maze])
+    return episode_means({"score": score}, episode)["score"]
 
 
 def seed_arms(

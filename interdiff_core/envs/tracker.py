@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from interdiff_core.data.maze2d import shortest_path
-from interdiff_core.data.maze_windows import DT
 from interdiff_core.envs import pointmaze as pm
 
 EXPERT_KP = 10.0
@@ -96,7 +95,7 @@ def velocities_from_positions(plan_xy, stride: int) -> np.ndarray:
     p = np.asarray(plan_xy, dtype=np.float64)
     if p.ndim < 2 or p.shape[-1] != 2 or p.shape[-2] < 2:
         raise ValueError(f"plan_xy must be [..., T, 2] with T >= 2, got {p.shape}")
-    h = stride * DT
+    h = stride * pm.DT
     v = np.empty_like(p)
     v[..., 1:-1, :] = (p[..., 2:, :] - p[..., :-2, :]) / (2 * h)
     v[..., 0, :] = (p[..., 1, :] - p[..., 0, :]) / h
