@@ -17,7 +17,6 @@ import numpy as np
 from interdiff_core.envs.pointmaze import grid_to_xy, vel_grid_to_xy, vel_xy_to_grid, xy_to_grid
 
 VEL_SCALE = 5.0  # PointMaze clips each velocity component to ±5 cells/s
-DT = 0.01  # seconds per env step (frame_skip 1)
 
 
 def to_model(state: np.ndarray, maze: str, grid: int) -> np.ndarray:

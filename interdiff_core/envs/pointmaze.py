@@ -54,7 +54,7 @@ SUCCESS_RADIUS = 0.45  # gymnasium-robotics (and Minari)
 D4RL_RADIUS = 0.5  # D4RL maze2d sparse reward
 POSITION_NOISE = 0.25  # the env's U(+-0.25) noise on reset / goal cells
 D4RL_OFFSET = 0.7  # grid = d4rl qpos + 0.7 (see module docstring)
-DT = 0.01
+DT = 0.01  # seconds per env step (frame_skip 1)
 
 
 @cache

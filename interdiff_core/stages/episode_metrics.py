@@ -14,13 +14,13 @@ import logging
 import numpy as np
 import pandas as pd
 
-from interdiff_core.envs.pointmaze import D4RL_REF
+from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF
+from interdiff_core.envs.pointmaze import SUCCESS_RADIUS as OWN_RADIUS
 from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns, success
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
 
 log = logging.getLogger(__name__)
-D4RL_RADIUS, OWN_RADIUS = 0.5, 0.45
 # Published normalised scores (D4RL references) of open-loop plans tracked by a PD controller
 LITERATURE = {
     "Diffuser (Janner et al. 2022)": {"umaze": 113.9, "medium": 121.5, "large": 123.0},

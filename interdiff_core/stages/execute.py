@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from interdiff_core.data.maze_dataset import MazeSplit
-from interdiff_core.data.maze_windows import DT, goal_to_model, per_maze, to_model, to_world
+from interdiff_core.data.maze_windows import goal_to_model, per_maze, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
-from interdiff_core.envs.pointmaze import EPISODE_STEPS, make_env
+from interdiff_core.envs.pointmaze import DT, EPISODE_STEPS, make_env
 from interdiff_core.envs.tracker import PlanFollower, velocities_from_positions
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta

@@ -8,8 +8,9 @@ import logging
 import numpy as np
 
 from interdiff_core.data.maze2d import grid_side, pad_walls, parse_layout, sdf_from_occupancy
-from interdiff_core.data.maze_windows import DT, goal_to_model, per_maze, to_model
+from interdiff_core.data.maze_windows import goal_to_model, per_maze, to_model
 from interdiff_core.data.shards import write_shards
+from interdiff_core.envs.pointmaze import DT
 from interdiff_core.io import load_tensors
 
 log = logging.getLogger(__name__)
