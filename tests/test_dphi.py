@@ -109,6 +109,32 @@ def test_table_form_starts_at_each_segments_mean_cost():
         model(cond[:1], torch.tensor([[[2, 3]]]))
 
 
+def test_table_form_gradients_are_the_same_every_time_on_two_threads():
+    """Two trainings from one seed must give one D_phi: its backward may not depend on how
+    threads split an accumulation (indexing the baseline did, by ~1e-5 in a few of 30 calls)."""
+    gen = torch.Generator().manual_seed(3)
+    T = 33
+    seg = all_segments(128, T)
+    cond, cost = torch.randn(128, 4, generator=gen), torch.rand(128, seg.shape[1], generator=gen)
+    model = SegmentCostPredictor(4, T, d_model=32, scale=float(cost.mean()), form="table")
+    model.init_from_targets(cond, seg, cost)
+    weight = torch.randn(128, seg.shape[1], generator=gen)
+
+    def grads():
+        model.zero_grad()
+        (model(cond, seg) * weight).sum().backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = grads()
+        for _ in range(30):
+            assert all(torch.equal(a, b) for a, b in zip(first, grads(), strict=True))
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_keyframe_costs_table_values_and_flag():
     gen = torch.Generator().manual_seed(1)
     T, levels = 9, [3, 5]

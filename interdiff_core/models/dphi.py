@@ -121,7 +121,9 @@ class SegmentCostPredictor(nn.Module):
             col = self.seg_index[i, j]
             if bool((col < 0).any()):
                 raise ValueError("D_phi (table form) predicts segments with j - i >= 2 only")
-            logit = self.bias[col] + self.cond(cond).gather(1, col)
+            # gather, not bias[col]: indexing's backward accumulates in a thread-dependent order
+            # on CPU, so two trainings would differ in the last bits
+            logit = self.bias.gather(0, col.flatten()).view_as(col) + self.cond(cond).gather(1, col)
             return self.scale * torch.exp(logit.clamp(-30, 30))
         if self.form == "density":
             B, S, n = cond.shape[0], seg.shape[1], self.n
