@@ -191,6 +191,11 @@ rule summarize_runs:
             caption="captions/paired_seeds.rst",
             category="Metrics",
         ),
+        answers=report(
+            f"{R}/eval/answers.csv",
+            caption="captions/answers.rst",
+            category="Metrics",
+        ),
     log:
         f"{R}/logs/summarize_runs.log",
     conda:

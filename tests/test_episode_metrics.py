@@ -120,6 +120,47 @@ def test_comparisons_pair_every_arm_with_its_trivial_replacement():
     assert ("two_phase_uniform@4", "two_phase_dp_dphi@4") not in pairs
 
 
+def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_it_loses(
+    tmp_path, caplog
+):
+    import pandas as pd
+
+    from interdiff_core.stages.summarize_runs import answers
+
+    def row(split, a, b, diff, lo, hi):
+        return dict(variant="base", split=split, maze="umaze", a=a, b=b, seeds=3, diff=diff,
+                    ci_lo=lo, ci_hi=hi)  # fmt: skip
+
+    paired = pd.DataFrame([
+        row("val", "two_phase@val", "teacher@val", -1.0, -3.0, 1.0),
+        row("test", "two_phase@val", "teacher@val", -4.0, -6.0, -2.0),
+        row("val", "two_phase@val", "interp_fd@val", 2.0, 0.5, 3.5),
+        row("test", "two_phase@val", "interp_fd@val", 1.0, -0.5, 2.5),
+        row("val", "two_phase_dp_dphi@4", "two_phase_uniform@4", -2.0, -3.0, -1.0),
+        row("test", "two_phase_dp_dphi@4", "two_phase_uniform@4", -2.0, -3.0, -1.0),
+        row("val", "two_phase@4", "interp_fd@4", 9.0, 8.0, 10.0),  # not a question: fixed steps
+        row("val", "two_phase@val", "base:two_phase@val", 9.0, 8.0, 10.0),  # against a parent
+    ])  # fmt: skip
+    summary = pd.DataFrame({"variant": "base", "maze": "umaze", "tokens": [300.0, 2000.0],
+                            "method": ["two_phase@val_choice", "teacher@val_choice"]})  # fmt: skip
+    out = tmp_path / "answers.csv"
+    with caplog.at_level("WARNING"):
+        table = answers(paired, summary, out)
+    assert list(pd.read_csv(out).question) == list(table.question)
+    assert list(table.a) == ["two_phase@val", "two_phase@val", "two_phase_dp_dphi@4"]  # in order
+    teacher, fd, dphi = (r for _, r in table.iterrows())
+    assert (teacher.val, teacher.test) == ("no difference shown", "worse")
+    assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # not_worse, no margin
+    assert (teacher.tokens_a, teacher.tokens_b) == (300.0, 2000.0)
+    assert (fd.val, fd.test, fd.holds_on_val, fd.holds_on_test) == (
+        "better", "no difference shown", True, False)  # fmt: skip
+    assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 4  # teacher on test, interp_fd on test, DP(D_phi) on val and test
+    assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
+               for w in warned)  # fmt: skip
+
+
 def test_mean_se_is_the_sample_standard_error_of_arrays_and_tensors():
     import math
 

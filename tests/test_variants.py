@@ -135,7 +135,11 @@ def _outputs(out) -> list[str]:
     """Every output a dry run plans, less summarize_runs' tables over all runs."""
     lines = re.findall(r"^\s*output: (.+)$", out.stdout + out.stderr, flags=re.M)
     paths = [p for line in lines for p in line.split(", ")]
-    return [p for p in paths if not p.endswith(("eval/summary.csv", "eval/paired_seeds.csv"))]
+    return [
+        p
+        for p in paths
+        if not p.endswith(("eval/summary.csv", "eval/paired_seeds.csv", "eval/answers.csv"))
+    ]
 
 
 @pytest.mark.workflow

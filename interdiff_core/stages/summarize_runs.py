@@ -10,7 +10,9 @@ settings named by role (`two_phase@val` may be 1 step in one seed and 4 in anoth
 gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes);
 each variant's val-chosen two-phase and teacher are also paired with its parent's (base's, or
 the variant named by its `from`) on the same episodes (`b` = `base:two_phase@val`), so a
-variant's gain carries its interval too.
+variant's gain carries its interval too. `answers` reads that table back as the question every
+run must answer (`QUESTIONS`: two-phase against the teacher, each learned part against its
+trivial replacement), val and test side by side, and warns where a claim does not hold.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], out_csv) -> None:
+def summarize_runs(
+    tables: dict[tuple[str, int], str], descs: dict[str, str], out_csv
+) -> pd.DataFrame:
     rows = []
     for (variant, seed), path in sorted(tables.items()):
         picked = chosen_rows(pd.read_csv(path))
@@ -65,6 +69,7 @@ def summarize_runs(tables: dict[tuple[str, int], str], descs: dict[str, str], ou
     log.info("summary over seeds:\n%s", table.drop(columns="desc").to_string(index=False))
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
+    return table
 
 
 def val_chosen_key(method: str, chosen: dict[str, int]) -> str:
@@ -188,6 +193,83 @@ def paired_across_seeds(
                     )
     table = pd.DataFrame(rows)
     log.info("paired over seeds:\n%s", table.to_string(index=False))
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    return table
+
+
+# The question every run answers: does two-phase reach the teacher, and does each learned part
+# beat its trivial replacement? (question, a, b, steps: "val" for each seed's val-chosen steps,
+# "arm" for every step count the keyframe-source arms ran at, claim: what a − b must show)
+# fmt: off
+QUESTIONS = (
+    ("two-phase reaches the teacher", "two_phase", "teacher", "val", "not_worse"),
+    ("phase-2 beats interpolation only", "two_phase", "interp_only", "val", "better"),
+    ("phase-2 beats interpolation with position velocities (interp_fd)",
+     "two_phase", "interp_fd", "val", "better"),
+    ("the method's keyframes beat uniform keyframes",
+     "two_phase", "two_phase_uniform", "arm", "better"),
+    ("the method's keyframes beat the best fixed schedule",
+     "two_phase", "two_phase_best_fixed", "arm", "better"),
+    ("DP(D_phi)'s keyframes beat uniform keyframes",
+     "two_phase_dp_dphi", "two_phase_uniform", "arm", "better"),
+)
+# fmt: on
+
+
+def interval_reading(lo: float, hi: float) -> str:
+    """What a 95 % interval of a − b says: `better` (above zero), `worse` (below), or `no
+    difference shown` (it holds zero)."""
+    return "better" if lo > 0 else "worse" if hi < 0 else "no difference shown"
+
+
+def holds(claim: str, lo: float, hi: float) -> bool:
+    """`better`: the interval lies above zero; `not_worse`: it does not lie below zero (no margin:
+    a wide interval passes, read it beside the interval)."""
+    return lo > 0 if claim == "better" else hi >= 0
+
+
+def asks(question: tuple, a: str, b: str) -> bool:
+    """Whether the paired row a − b is the one `question` reads."""
+    _, method_a, method_b, steps, _ = question
+    (ma, _, sa), (mb, _, sb) = a.partition("@"), b.partition("@")
+    at = sa == "val" if steps == "val" else sa.isdigit()
+    return (ma, mb) == (method_a, method_b) and sa == sb and at
+
+
+def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFrame:
+    """One row per variant, maze and question of `QUESTIONS` present in `paired`
+    (`paired_across_seeds`' table), val and test side by side with what each interval says,
+    whether the question's claim holds on each split, and the tokens per plan of the two
+    val-chosen planners (`summary`). Logs a warning for every claim that fails on a split, so a
+    run whose learned parts lose to their trivial replacements says so where it is read."""
+    tokens = {
+        (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
+        for r in summary.itertuples()
+    }
+    own = paired[~paired.b.str.contains(":")] if len(paired) else paired  # not against a parent
+    rows = []
+    for (variant, maze, a, b), g in own.groupby(["variant", "maze", "a", "b"], sort=True):
+        match = [q for q in QUESTIONS if asks(q, a, b)]
+        if not match:
+            continue
+        question, _, _, _, claim = match[0]
+        row = dict(variant=variant, maze=maze, question=question, a=a, b=b, claim=claim,
+                   seeds=int(g.seeds.iloc[0]))  # fmt: skip
+        for r in g.itertuples():
+            row.update({f"{r.split}_diff": r.diff, f"{r.split}_ci_lo": r.ci_lo,
+                        f"{r.split}_ci_hi": r.ci_hi, r.split: interval_reading(r.ci_lo, r.ci_hi),
+                        f"holds_on_{r.split}": holds(claim, r.ci_lo, r.ci_hi)})  # fmt: skip
+            if not row[f"holds_on_{r.split}"]:
+                log.warning(
+                    "%s / %s, %s: '%s' does not hold: %s − %s = %+.1f [%+.1f, %+.1f] (%d seeds)",
+                    variant, maze, r.split, question, a, b, r.diff, r.ci_lo, r.ci_hi, r.seeds,
+                )  # fmt: skip
+        row.update(tokens_a=tokens.get((variant, maze, a)), tokens_b=tokens.get((variant, maze, b)))
+        rows.append((QUESTIONS.index(match[0]), row))
+    rows.sort(key=lambda o_r: (o_r[1]["variant"], o_r[1]["maze"], o_r[0], o_r[1]["a"]))
+    table = pd.DataFrame([row for _, row in rows])
+    log.info("answers:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     return table
