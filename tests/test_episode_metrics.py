@@ -138,6 +138,8 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
         row("test", "two_phase@val", "interp_fd@val", 1.0, -0.5, 2.5),
         row("val", "two_phase_dp_dphi@4", "two_phase_uniform@4", -2.0, -3.0, -1.0),
         row("test", "two_phase_dp_dphi@4", "two_phase_uniform@4", -2.0, -3.0, -1.0),
+        row("val", "two_phase@val", "interp_only@val", 1.0, -1.0, 3.0),  # the stronger on val
+        row("test", "two_phase@val", "interp_only@val", 3.0, 1.0, 5.0),
         row("val", "two_phase@4", "interp_fd@4", 9.0, 8.0, 10.0),  # not a question: fixed steps
         row("val", "two_phase@val", "base:two_phase@val", 9.0, 8.0, 10.0),  # against a parent
     ])  # fmt: skip
@@ -147,8 +149,10 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     with caplog.at_level("WARNING"):
         table = answers(paired, summary, out)
     assert list(pd.read_csv(out).question) == list(table.question)
-    assert list(table.a) == ["two_phase@val", "two_phase@val", "two_phase_dp_dphi@4"]  # in order
-    teacher, fd, dphi = (r for _, r in table.iterrows())
+    assert list(table.b) == ["teacher@val", "interp_only@val", "interp_fd@val",
+                             "two_phase_uniform@4"]  # in QUESTIONS' order  # fmt: skip
+    teacher, plain, fd, dphi = (r for _, r in table.iterrows())
+    assert list(table.strongest_on_val) == [True, True, False, True]  # per learned part
     assert (teacher.val, teacher.test) == ("no difference shown", "worse")
     assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # not_worse, no margin
     assert (teacher.tokens_a, teacher.tokens_b) == (300.0, 2000.0)
@@ -156,7 +160,7 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
         "better", "no difference shown", True, False)  # fmt: skip
     assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert len(warned) == 4  # teacher on test, interp_fd on test, DP(D_phi) on val and test
+    assert len(warned) == 5  # teacher and interp_fd on test, interp_only on val, DP(D_phi) twice
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
                for w in warned)  # fmt: skip
 

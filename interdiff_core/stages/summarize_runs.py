@@ -241,8 +241,10 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFram
     """One row per variant, maze and question of `QUESTIONS` present in `paired`
     (`paired_across_seeds`' table), val and test side by side with what each interval says,
     whether the question's claim holds on each split, and the tokens per plan of the two
-    val-chosen planners (`summary`). Logs a warning for every claim that fails on a split, so a
-    run whose learned parts lose to their trivial replacements says so where it is read."""
+    val-chosen planners (`summary`); `strongest_on_val` marks, among the replacements of one
+    learned part (same a and claim), the one it does least well against on val. Logs a warning
+    for every claim that fails on a split, so a run whose learned parts lose to their trivial
+    replacements says so where it is read."""
     tokens = {
         (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
         for r in summary.itertuples()
@@ -269,6 +271,11 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFram
         rows.append((QUESTIONS.index(match[0]), row))
     rows.sort(key=lambda o_r: (o_r[1]["variant"], o_r[1]["maze"], o_r[0], o_r[1]["a"]))
     table = pd.DataFrame([row for _, row in rows])
+    if len(table) and "val_diff" in table:
+        # one learned part, several replacements (phase-2: interp_only and interp_fd): the one it
+        # must beat is the strongest on val, where the part's difference is smallest
+        part = table.groupby(["variant", "maze", "a", "claim"]).val_diff.transform("min")
+        table["strongest_on_val"] = table.val_diff == part
     log.info("answers:\n%s", table.to_string(index=False))
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
