@@ -249,9 +249,10 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFram
         (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
         for r in summary.itertuples()
     }
-    own = paired[~paired.b.str.contains(":")] if len(paired) else paired  # not against a parent
+    own = paired[~paired.b.str.contains(":")] if len(paired) else None  # not against a parent
+    groups = own.groupby(["variant", "maze", "a", "b"], sort=True) if own is not None else []
     rows = []
-    for (variant, maze, a, b), g in own.groupby(["variant", "maze", "a", "b"], sort=True):
+    for (variant, maze, a, b), g in groups:
         match = [q for q in QUESTIONS if asks(q, a, b)]
         if not match:
             continue
