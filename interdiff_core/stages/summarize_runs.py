@@ -253,10 +253,10 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFram
     groups = own.groupby(["variant", "maze", "a", "b"], sort=True) if own is not None else []
     rows = []
     for (variant, maze, a, b), g in groups:
-        match = [q for q in QUESTIONS if asks(q, a, b)]
-        if not match:
+        order = next((i for i, q in enumerate(QUESTIONS) if asks(q, a, b)), None)
+        if order is None:
             continue
-        question, _, _, _, claim = match[0]
+        question, _, _, _, claim = QUESTIONS[order]
         row = dict(variant=variant, maze=maze, question=question, a=a, b=b, claim=claim,
                    seeds=int(g.seeds.iloc[0]))  # fmt: skip
         for r in g.itertuples():
@@ -269,9 +269,8 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv) -> pd.DataFram
                     variant, maze, r.split, question, a, b, r.diff, r.ci_lo, r.ci_hi, r.seeds,
                 )  # fmt: skip
         row.update(tokens_a=tokens.get((variant, maze, a)), tokens_b=tokens.get((variant, maze, b)))
-        rows.append((QUESTIONS.index(match[0]), row))
-    rows.sort(key=lambda o_r: (o_r[1]["variant"], o_r[1]["maze"], o_r[0], o_r[1]["a"]))
-    table = pd.DataFrame([row for _, row in rows])
+        rows.append((variant, maze, order, a, row))
+    table = pd.DataFrame([row for *_, row in sorted(rows, key=lambda r: r[:4])])
     if len(table) and "val_diff" in table:
         # one learned part, several replacements (phase-2: interp_only and interp_fd): the one it
         # must beat is the strongest on val, where the part's difference is smallest
