@@ -211,6 +211,7 @@ rule summarize_runs:
         },
         parents=VARIANT_PARENTS,
         n_boot=C["evaluate"]["bootstrap"],
+        margin=C["evaluate"]["teacher_margin"],
         seed=C["run"]["seed"],
         code=stage_digest("summarize_runs"),
     script:

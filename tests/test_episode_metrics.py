@@ -147,15 +147,16 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
                             "method": ["two_phase@val_choice", "teacher@val_choice"]})  # fmt: skip
     out = tmp_path / "answers.csv"
     with caplog.at_level("WARNING"):
-        table = answers(paired, summary, out)
+        table = answers(paired, summary, out, margin=3.5)
     assert list(pd.read_csv(out).question) == list(table.question)
     assert list(table.b) == ["teacher@val", "interp_only@val", "interp_fd@val",
                              "two_phase_uniform@4"]  # in QUESTIONS' order  # fmt: skip
     teacher, plain, fd, dphi = (r for _, r in table.iterrows())
     assert list(table.strongest_on_val) == [True, True, False, True]  # per learned part
     assert (teacher.val, teacher.test) == ("no difference shown", "worse")
-    assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # not_worse, no margin
-    assert (teacher.tokens_a, teacher.tokens_b) == (300.0, 2000.0)
+    assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # -3.0 > -3.5 > -6.0
+    assert (teacher.tokens_a, teacher.tokens_b, teacher.tokens_ratio) == (300.0, 2000.0, 0.15)
+    assert teacher.margin == 3.5 and np.isnan(fd.margin)
     assert (fd.val, fd.test, fd.holds_on_val, fd.holds_on_test) == (
         "better", "no difference shown", True, False)  # fmt: skip
     assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
@@ -163,6 +164,12 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     assert len(warned) == 5  # teacher and interp_fd on test, interp_only on val, DP(D_phi) twice
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
                for w in warned)  # fmt: skip
+    teacher_only = paired[paired.b == "teacher@val"]
+    assert not answers(teacher_only, summary, out, margin=2.5).holds_on_val.iloc[0]  # -3.0 < -2.5
+    costly = summary.assign(tokens=[2000.0, 300.0])  # within the margin, but for more tokens
+    assert not answers(teacher_only, costly, out, margin=3.5).holds_on_val.iloc[0]
+    with pytest.raises(ValueError, match="evaluate.teacher_margin"):
+        answers(teacher_only, summary, out, margin=-1.0)
 
 
 def test_mean_se_is_the_sample_standard_error_of_arrays_and_tensors():

@@ -103,11 +103,13 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
         assert row["diff"] == pytest.approx(own["diff"]) and row.ci_lo <= row["diff"] <= row.ci_hi
     assert ("two_phase@4", "two_phase_uniform@4") in set(zip(seeds.a, seeds.b))
     answers = pd.read_csv(finished / "results" / "micro" / "eval" / "answers.csv")
-    assert {"two-phase reaches the teacher", "phase-2 beats interpolation only",
+    assert {"two-phase reaches the teacher for fewer tokens", "phase-2 beats interpolation only",
             "DP(D_phi)'s keyframes beat uniform keyframes"} <= set(answers.question)  # fmt: skip
-    row = answers[answers.question == "two-phase reaches the teacher"].iloc[0]
+    row = answers[answers.question == "two-phase reaches the teacher for fewer tokens"].iloc[0]
     val = seeds[(seeds.split == "val") & (seeds.a == "two_phase@val") & (seeds.b == "teacher@val")]
     assert row.val_diff == pytest.approx(val["diff"].iloc[0], abs=1e-4)
+    assert row.margin == 5.0  # the schema's default evaluate.teacher_margin reaches the stage
+    assert row.holds_on_val == (row.val_ci_lo > -row.margin and row.tokens_ratio < 1)
     _, extra, meta = load_checkpoint(res / "models" / "phase2.safetensors")
     assert meta["stage"] == "train_phase2" and len(meta["code"]) == 16
     assert meta["step"] == meta["config"]["steps"] == len(extra["loss_history"])

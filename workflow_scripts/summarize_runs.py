@@ -10,4 +10,4 @@ runs = {  # (variant, seed) of each input, in input order
 out = snakemake.output
 summary = summarize_runs({run: f["table"] for run, f in runs.items()}, params.descs, out.table)
 paired = paired_across_seeds(runs, params.n_boot, params.seed, out.paired, params.parents)
-answers(paired, summary, out.answers)
+answers(paired, summary, out.answers, params.margin)
