@@ -14,8 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF
-from interdiff_core.envs.pointmaze import SUCCESS_RADIUS as OWN_RADIUS
+from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF, SUCCESS_RADIUS
 from interdiff_core.io import atomic_path, load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns, success
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
@@ -34,8 +33,8 @@ def per_episode(dist: np.ndarray, maze: str, ref_own: tuple[float, float]) -> di
     return {
         "return": ret,
         "score_d4rl": normalised_score(ret, *D4RL_REF[maze]),
-        "score": normalised_score(returns(dist, OWN_RADIUS), *ref_own),
-        "success": success(dist, OWN_RADIUS).astype(np.float64),
+        "score": normalised_score(returns(dist, SUCCESS_RADIUS), *ref_own),
+        "success": success(dist, SUCCESS_RADIUS).astype(np.float64),
     }
 
 
@@ -67,8 +66,8 @@ def split_values(episodes_path, per_draw: bool = False) -> tuple[dict, dict]:
         steps = np.isfinite(t["expert.dist"].numpy()[rows]).sum(axis=1).max()
         dist = {k: t[f"{k}.dist"].numpy()[rows][:, :steps] for k in meta["methods"]}
         ref_own = (
-            float(returns(dist["random"], OWN_RADIUS).mean()),
-            float(returns(dist["expert"], OWN_RADIUS).mean()),
+            float(returns(dist["random"], SUCCESS_RADIUS).mean()),
+            float(returns(dist["expert"], SUCCESS_RADIUS).mean()),
         )
         for method in meta["methods"]:
             rows_values = per_episode(dist[method], maze, ref_own)
