@@ -30,19 +30,11 @@ from pool_seeds import seed_list
 
 from interdiff_core.envs.episodes import plan_policy, run_episode
 from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF, EPISODE_STEPS, make_env
-from interdiff_core.envs.tracker import velocities_from_positions
+from interdiff_core.envs.tracker import with_position_velocities
 from interdiff_core.io import load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns
 from interdiff_core.stages.episode_metrics import episode_means
 from interdiff_core.stages.summarize_runs import pooled_row
-
-
-def position_velocities(plan: np.ndarray, stride: int) -> np.ndarray:
-    """plan [N, T, 4] (xy, v) with v replaced by the rate its positions change at (the same
-    fix as the workflow's `interp_fd` arm, `execute.fixed_plans`)."""
-    fixed = plan.copy()
-    fixed[..., 2:] = velocities_from_positions(plan[..., :2], stride)
-    return fixed
 
 
 def execute_plans(plans: np.ndarray, start_xy, goal_xy, maze: str, stride: int) -> np.ndarray:
@@ -88,7 +80,7 @@ def seed_arms(
                 again = execute_plans(plan[:16], start_xy[:16], goal_xy[:16], maze, stride)
                 if not np.array_equal(again, saved[:16]):
                     raise ValueError(f"{folder} {split} {key}: re-executed plans differ")
-            fixed = position_velocities(plan, stride)
+            fixed = with_position_velocities(plan, stride)
             dist = execute_plans(fixed, start_xy, goal_xy, maze, stride)
             out[f"{method}{at}"] = scores(saved, episode, maze)
             out[f"{method}_fd{at}"] = scores(dist, episode, maze)

@@ -38,7 +38,8 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     assert set(table.method) == METHODS | {"reference"} and set(table.split) == {"val", "test"}
     assert table[["wall_crossing", "states_in_wall", "mse", "smoothness_ratio"]].notna().all().all()
     executed = pd.read_csv(res / "eval" / "episodes.csv")
-    assert set(executed.method) == METHODS | {"interp_fd", "expert", "tracked_reference", "random"}
+    fds = {"interp_fd", "two_phase_fd"}
+    assert set(executed.method) == METHODS | fds | {"expert", "tracked_reference", "random"}
     assert set(executed.split) == {"val", "test"} and (executed.episodes == 4).all()
     expert = executed[executed.method == "expert"]
     assert (expert.success == 1).all() and np.allclose(expert.score, 100)  # its own reference
@@ -49,14 +50,18 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
         ("two_phase@4", "two_phase_best_fixed@4"),
         ("two_phase@4", "interp_only@4"),
         ("two_phase@4", "interp_fd@4"),
+        ("two_phase_fd@4", "interp_fd@4"),
     } <= set(zip(paired.a, paired.b))
     episodes, _ = load_tensors(res / "episodes" / "test.safetensors")
     fixed, plain = episodes["interp_fd@4.plan"], episodes["interp_only@4.plan"]
     assert torch.equal(fixed[..., :2], plain[..., :2])  # interp_fd: the same positions
     h = yaml.safe_load((finished / "micro.yaml").read_text())["data"]["stride"] * 0.01
     torch.testing.assert_close(fixed[1, 1, 2:], (plain[1, 2, :2] - plain[1, 0, :2]) / (2 * h))
+    two, two_fd = episodes["two_phase@4.plan"], episodes["two_phase_fd@4.plan"]
+    assert torch.equal(two_fd[..., :2], two[..., :2]) and not torch.equal(two_fd, two)
     cost = executed.set_index(["split", "method", "steps"]).tokens
     assert (cost.xs("interp_fd", level=1) == cost.xs("interp_only", level=1)).all()
+    assert (cost.xs("two_phase_fd", level=1) == cost.xs("two_phase", level=1)).all()
     samples, _ = load_tensors(res / "samples" / "test.safetensors")
     fixed = [samples[f"best_fixed.{s}"] for s in range(2)]  # the arm's schedule, one row per level
     assert [f.shape[0] for f in fixed] == [1, 1] and set(fixed[0][0].tolist()) < set(
@@ -237,7 +242,8 @@ def test_replanning_tracks_a_new_plan_from_the_current_state(finished, tmp_path)
         load_tensors(tmp_path / "replan.safetensors"),
     )
     assert meta["config"]["replan_every"] == 100
-    for key in ("teacher@8", "two_phase@4", "two_phase_best_fixed@4", "interp_fd@4"):
+    for key in ("teacher@8", "two_phase@4", "two_phase_best_fixed@4", "interp_fd@4",
+                "two_phase_fd@4"):  # fmt: skip
         assert torch.equal(a[f"{key}.xy"][:, :101], b[f"{key}.xy"][:, :101])
         assert not torch.equal(a[f"{key}.xy"], b[f"{key}.xy"])
     for key in ("expert", "random", "tracked_reference"):

@@ -20,6 +20,8 @@ from interdiff_core.metrics.episodes import normalised_score, returns, success
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
 
 log = logging.getLogger(__name__)
+# `<fd arm>`: `<method>`'s plans tracked with the velocities their positions imply (`execute`)
+VELOCITY_FIXES = {"interp_fd": "interp_only", "two_phase_fd": "two_phase"}
 # Published normalised scores (D4RL references) of open-loop plans tracked by a PD controller
 LITERATURE = {
     "Diffuser (Janner et al. 2022)": {"umaze": 113.9, "medium": 121.5, "large": 123.0},
@@ -90,20 +92,26 @@ def best_on_val(values: dict, method: str) -> str:
 
 
 def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
-    """(a, b) pairs reported as a − b: two-phase and interpolation-only (and its velocity fix,
-    `interp_fd`) minus the val-chosen teacher; two-phase minus interpolation-only (what phase-2
-    adds) and minus `interp_fd` (what it adds beyond velocities that follow the interpolated
-    positions: `execute`); two-phase with the
-    keyframes of `sample.two_phase_keyframes` (the selector's unless a variant replaces it) minus
-    each other keyframe source at the same phase-1 steps; two-phase with DP(D_phi)'s keyframes
-    minus uniform ones (the learned costs against their trivial replacement)."""
+    """(a, b) pairs reported as a − b: two-phase and interpolation-only (and their velocity fixes,
+    `VELOCITY_FIXES`) minus the val-chosen teacher; two-phase minus interpolation-only (what
+    phase-2 adds) and minus `interp_fd` (what it adds beyond velocities that follow the
+    interpolated positions: `execute`); `two_phase_fd` minus `interp_fd` (phase-2's positions
+    against interpolation's, both tracked with the velocities their positions imply) and minus
+    two-phase (what the fix does to phase-2's plans); two-phase with the keyframes of
+    `sample.two_phase_keyframes` (the selector's unless a variant replaces it) minus each other
+    keyframe source at the same phase-1 steps; two-phase with DP(D_phi)'s keyframes minus
+    uniform ones (the learned costs against their trivial replacement)."""
     out = []
     for key in sorted(keys):
         method, _, steps = key.partition("@")
-        if method in ("two_phase", "interp_only", "interp_fd"):
+        if method in ("two_phase", "interp_only", *VELOCITY_FIXES):
             out.append((key, teacher))
-        if method == "two_phase" and f"interp_fd@{steps}" in keys:
+        if method in ("two_phase", "two_phase_fd") and f"interp_fd@{steps}" in keys:
             out.append((key, f"interp_fd@{steps}"))
+        if method == "two_phase_fd" and f"two_phase@{steps}" in keys:
+            out.append((key, f"two_phase@{steps}"))
+        if method in VELOCITY_FIXES:
+            continue
         if method.startswith("two_phase") and f"interp_only{method[9:]}@{steps}" in keys:
             out.append((key, f"interp_only{method[9:]}@{steps}"))
         if method.startswith("two_phase_") and f"two_phase@{steps}" in keys:

@@ -13,9 +13,11 @@ draw j of episode i); each is executed from episode i's start, and the reference
 plan, run once per episode and are copied to the other draws' rows.
 
 Beside each `interp_only@k` plan its trivial fix `interp_fd@k` runs too: the same positions with
-the velocities they imply (`velocities_from_positions`), since the tracker follows the planned
+the velocities they imply (`with_position_velocities`), since the tracker follows the planned
 velocities and interpolation's are the line between its keyframes' velocities; it is what phase-2
-is measured against beside plain interpolation (`episode_metrics.comparisons`).
+is measured against beside plain interpolation (`episode_metrics.comparisons`). `two_phase_fd@k`
+does the same to `two_phase@k`, so phase-2's positions can be set against interpolation's with
+the tracker's velocity term alike (`two_phase_fd` − `interp_fd`).
 
 Records only (positions, distance to the goal per step); scoring is `episode_metrics`.
 """
@@ -31,27 +33,28 @@ from interdiff_core.data.maze_dataset import MazeSplit
 from interdiff_core.data.maze_windows import goal_to_model, per_maze, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
 from interdiff_core.envs.pointmaze import DT, EPISODE_STEPS, make_env
-from interdiff_core.envs.tracker import PlanFollower, velocities_from_positions
+from interdiff_core.envs.tracker import PlanFollower, with_position_velocities
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
-from interdiff_core.stages.episode_metrics import episode_count
+from interdiff_core.stages.episode_metrics import VELOCITY_FIXES, episode_count
 
 log = logging.getLogger(__name__)
 REFERENCES = ("expert", "tracked_reference", "random")
-FIXED, FIXES = "interp_fd", "interp_only"  # interp_fd@k: interp_only@k, velocities from positions
 
 
 def fixed_plans(plans: dict[str, np.ndarray], rows: list[dict], stride: int):
-    """`interp_fd@k` plans (world [N, T, 4]) and cost rows for every `interp_only@k` of `rows`:
-    the same positions, their velocities from the positions, the same NFE and tokens."""
+    """The `<fd arm>@k` plans (world [N, T, 4]) and cost rows for every `<method>@k` of `rows`
+    that `VELOCITY_FIXES` fixes: the same positions, their velocities from the positions, the
+    same NFE and tokens."""
     out, out_rows = {}, []
-    for row in rows:
-        if row["method"] == FIXES:
-            world = plans[f"{FIXES}@{row['steps']}"].copy()
-            world[..., 2:] = velocities_from_positions(world[..., :2], stride)
-            out[f"{FIXED}@{row['steps']}"] = world
-            out_rows.append({**row, "method": FIXED})
+    for fixed, method in VELOCITY_FIXES.items():
+        for row in rows:
+            if row["method"] == method:
+                out[f"{fixed}@{row['steps']}"] = with_position_velocities(
+                    plans[f"{method}@{row['steps']}"], stride
+                )
+                out_rows.append({**row, "method": fixed})
     return out, out_rows
 
 
@@ -71,8 +74,9 @@ class Replanner:
     def __init__(self, planners: list, samples: dict, k: int, stride: int):
         # an arm that reads the ground truth cannot replan (there is none mid-episode): open loop
         self.planners = {p.key: p for p in planners if not p.uses_truth}
-        for key in [k for k in self.planners if k.startswith(f"{FIXES}@")]:
-            self.planners[key.replace(FIXES, FIXED, 1)] = self.planners[key]
+        for fixed, method in VELOCITY_FIXES.items():
+            for key in [k for k in self.planners if k.startswith(f"{method}@")]:
+                self.planners[key.replace(method, fixed, 1)] = self.planners[key]
         self.samples, self.k, self.stride = samples, k, stride
         self.grid = samples["occ"].shape[-1]
 
@@ -103,8 +107,8 @@ class Replanner:
                 with torch.no_grad():
                     plan = planner.plan(self._split(i, maze, xy, v, goal_xy, T), gen)[0].numpy()
                 world = to_world(plan, maze, self.grid)
-                if method.startswith(f"{FIXED}@"):
-                    world[:, 2:] = velocities_from_positions(world[:, :2], self.stride)
+                if method.partition("@")[0] in VELOCITY_FIXES:
+                    world = with_position_velocities(world, self.stride)
                 current.update(t0=t, follow=PlanFollower(world[:, :2], world[:, 2:], self.stride))
             return current["follow"].act(t - current["t0"], xy, v)
 

@@ -14,9 +14,14 @@ import pandas as pd  # noqa: E402
 from interdiff_core.data.maze2d import parse_layout  # noqa: E402
 from interdiff_core.envs.pointmaze import cell_to_xy  # noqa: E402
 from interdiff_core.io import atomic_path, load_tensors  # noqa: E402
-from interdiff_core.stages.episode_metrics import LITERATURE, episode_count  # noqa: E402
+from interdiff_core.stages.episode_metrics import (  # noqa: E402
+    LITERATURE,
+    VELOCITY_FIXES,
+    episode_count,
+)
 
-CURVES = [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--"), ("interp_fd", "v:")]
+CURVES = [("teacher", "o-"), ("two_phase", "s-"), ("interp_only", "^--"), ("interp_fd", "v:"),
+          ("two_phase_fd", "D:")]  # fmt: skip
 LEVELS = {"straight_line": "red", "expert": "green", "tracked_reference": "olive", "random": "k"}
 PROTOCOL = (
     "ours: MuJoCo PointMaze (gymnasium-robotics v3, D4RL physics), fixed eval goal, random start, "
@@ -39,8 +44,8 @@ def _save(fig, path) -> None:
 def _test_with_seconds(table: pd.DataFrame, timing: pd.DataFrame) -> pd.DataFrame:
     test = table[table.split == "test"]
     sec = timing[timing.split == "test"][["method", "steps", "seconds_per_sample"]]
-    fixed = sec[sec.method == "interp_only"].assign(method="interp_fd")  # the same plans
-    return test.merge(pd.concat([sec, fixed]), on=["method", "steps"], how="left")
+    fixed = [sec[sec.method == plain].assign(method=fd) for fd, plain in VELOCITY_FIXES.items()]
+    return test.merge(pd.concat([sec, *fixed]), on=["method", "steps"], how="left")  # same plans
 
 
 def score_vs_compute(test: pd.DataFrame, path) -> None:

@@ -24,25 +24,32 @@ import pandas as pd
 
 from interdiff_core.io import atomic_path
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
-from interdiff_core.stages.episode_metrics import comparisons, split_values
+from interdiff_core.stages.episode_metrics import VELOCITY_FIXES, comparisons, split_values
 from interdiff_core.variants import BASE
 
 log = logging.getLogger(__name__)
 BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "random")
 VALUES = ("score_d4rl", "score", "success", "ret", "tokens", "nfe")
-INTERP = ("interp_only", "interp_fd")  # phase-1 keyframes without phase-2, at two-phase's steps
+# reported at two-phase's val-chosen steps: phase-1's keyframes without phase-2, the velocity fixes
+AT_TWO_PHASE = ("interp_only", *VELOCITY_FIXES)
+# (a, b) paired at each run's val-chosen steps, named `<a>@val`, `<b>@val`
+VAL_PAIRS = (("two_phase", "teacher"), ("two_phase", "interp_only"), ("two_phase", "interp_fd"),
+             ("two_phase_fd", "interp_fd"), ("two_phase_fd", "two_phase"),
+             ("two_phase_fd", "teacher"))  # fmt: skip
 
 
 def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The test rows one run reports: val-chosen settings and the baselines."""
     test = table[table.split == "test"]
-    arms = test.method.str.startswith(("two_phase_", "interp_only_"))  # keyframe sources
+    arms = test.method.str.startswith(("two_phase_", "interp_only_")) & ~test.method.isin(
+        AT_TWO_PHASE
+    )  # keyframe sources
     picked = test[test.chosen_on_val.astype(bool) | test.method.isin(BASELINES) | arms]
     two = test[(test.method == "two_phase") & test.chosen_on_val.astype(bool)]
-    interp = test[test.method.isin(INTERP) & test.steps.isin(two.steps)]
-    return pd.concat([picked, interp]).assign(
+    at_two = test[test.method.isin(AT_TWO_PHASE) & test.steps.isin(two.steps)]
+    return pd.concat([picked, at_two]).assign(
         role=lambda d: d.method.where(
-            ~d.method.isin(["teacher", "two_phase", *INTERP]), d.method + "@val_choice"
+            ~d.method.isin(["teacher", "two_phase", *AT_TWO_PHASE]), d.method + "@val_choice"
         )  # fmt: skip
     )
 
@@ -73,20 +80,20 @@ def summarize_runs(
 
 
 def val_chosen_key(method: str, chosen: dict[str, int]) -> str:
-    """`<method>@<the steps the run chose on val>`; interpolation only (and its velocity fix) at
+    """`<method>@<the steps the run chose on val>`; interpolation only and the velocity fixes at
     two-phase's."""
-    return f"{method}@{chosen['two_phase' if method in INTERP else method]}"
+    return f"{method}@{chosen['two_phase' if method in AT_TWO_PHASE else method]}"
 
 
 def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], tuple[str, str]]:
     """{(a, b) as named across seeds: (a, b) as this run's keys}. The val-chosen teacher and
-    two-phase (and interpolation only at two-phase's steps) are named `<method>@val`."""
-    teacher, two = val_chosen_key("teacher", chosen), val_chosen_key("two_phase", chosen)
+    two-phase (and `AT_TWO_PHASE` at two-phase's steps) are named `<method>@val`."""
+    teacher = val_chosen_key("teacher", chosen)
     out = {(a, "teacher@val" if b == teacher else b): (a, b) for a, b in comparisons(keys, teacher)}
-    out[("two_phase@val", "teacher@val")] = (two, teacher)
-    for interp in INTERP:
-        if (key := val_chosen_key(interp, chosen)) in keys:
-            out[("two_phase@val", f"{interp}@val")] = (two, key)
+    for a, b in VAL_PAIRS:
+        key_a, key_b = val_chosen_key(a, chosen), val_chosen_key(b, chosen)
+        if key_a in keys and key_b in keys:
+            out[(f"{a}@val", f"{b}@val")] = (key_a, key_b)
     return out
 
 
@@ -209,6 +216,8 @@ QUESTIONS = (
     ("phase-2 beats interpolation only", "two_phase", "interp_only", "val", "better"),
     ("phase-2 beats interpolation with position velocities (interp_fd)",
      "two_phase", "interp_fd", "val", "better"),
+    ("phase-2's positions beat interpolation's, both tracked with position velocities",
+     "two_phase_fd", "interp_fd", "val", "better"),
     ("the method's keyframes beat uniform keyframes",
      "two_phase", "two_phase_uniform", "arm", "better"),
     ("the method's keyframes beat the best fixed schedule",
