@@ -30,10 +30,10 @@ from pool_seeds import seed_list
 
 from interdiff_core.envs.episodes import plan_policy, run_episode
 from interdiff_core.envs.pointmaze import D4RL_RADIUS, D4RL_REF, EPISODE_STEPS, make_env
-from interdiff_core.envs.tracker import with_position_velocities
 from interdiff_core.io import load_tensors
 from interdiff_core.metrics.episodes import normalised_score, returns
 from interdiff_core.stages.episode_metrics import episode_means
+from interdiff_core.stages.execute import with_position_velocities
 from interdiff_core.stages.summarize_runs import pooled_row
 
 

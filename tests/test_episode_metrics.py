@@ -145,8 +145,8 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
         row("test", "two_phase_dp_dphi@4", "two_phase_uniform@4", -2.0, -3.0, -1.0),
         row("val", "two_phase@val", "interp_only@val", 1.0, -1.0, 3.0),  # the stronger on val
         row("test", "two_phase@val", "interp_only@val", 3.0, 1.0, 5.0),
-        row("val", "two_phase_fd@val", "interp_fd@val", -0.5, -2.0, 1.0),  # positions alone
-        row("test", "two_phase_fd@val", "interp_fd@val", 0.5, -1.0, 2.0),
+        row("val", "two_phase_or_fd@val", "interp_or_fd@val", -0.5, -2.0, 1.0),  # fix by val
+        row("test", "two_phase_or_fd@val", "interp_or_fd@val", 0.5, -1.0, 2.0),
         row("val", "two_phase@4", "interp_fd@4", 9.0, 8.0, 10.0),  # not a question: fixed steps
         row("val", "two_phase@val", "base:two_phase@val", 9.0, 8.0, 10.0),  # against a parent
     ])  # fmt: skip
@@ -156,12 +156,13 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     with caplog.at_level("WARNING"):
         table = answers(paired, summary, out, margin=3.5)
     assert list(pd.read_csv(out).question) == list(table.question)
-    assert list(table.b) == ["teacher@val", "interp_only@val", "interp_fd@val", "interp_fd@val",
-                             "two_phase_uniform@4"]  # in QUESTIONS' order  # fmt: skip
-    teacher, plain, fd, positions, dphi = (r for _, r in table.iterrows())
+    assert list(table.b) == ["teacher@val", "interp_only@val", "interp_fd@val",
+                             "interp_or_fd@val", "two_phase_uniform@4"]  # fmt: skip
+    teacher, plain, fd, either, dphi = (r for _, r in table.iterrows())
     assert list(table.strongest_on_val) == [True, True, False, True, True]  # per learned part
-    assert (positions.a, positions.val, positions.holds_on_test) == (
-        "two_phase_fd@val", "no difference shown", False)  # fmt: skip
+    assert (either.a, either.val, either.holds_on_test) == (
+        "two_phase_or_fd@val", "no difference shown", False)  # fmt: skip
+    assert either.tokens_a == 300.0  # two-phase's: the fix changes no tokens
     assert (teacher.val, teacher.test) == ("no difference shown", "worse")
     assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # -3.0 > -3.5 > -6.0
     assert (teacher.tokens_a, teacher.tokens_b, teacher.tokens_ratio) == (300.0, 2000.0, 0.15)
@@ -170,7 +171,7 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
         "better", "no difference shown", True, False)  # fmt: skip
     assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert len(warned) == 7  # teacher, interp_fd on test, interp_only, DP(D_phi), positions twice
+    assert len(warned) == 7  # teacher, interp_fd on test; interp_only, DP(D_phi), or_fd twice
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
                for w in warned)  # fmt: skip
     teacher_only = paired[paired.b == "teacher@val"]

@@ -107,6 +107,18 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
         own = own[own.b == f"teacher@{steps['teacher']}"].iloc[0]
         assert row["diff"] == pytest.approx(own["diff"]) and row.ci_lo <= row["diff"] <= row.ci_hi
     assert ("two_phase@4", "two_phase_uniform@4") in set(zip(seeds.a, seeds.b))
+    score = executed.set_index(["split", "method", "steps"]).score_d4rl
+    k = steps["two_phase"]
+    pick = {  # each plan or its velocity fix, whichever scores higher on val (plain on a tie)
+        role: max(options, key=lambda m: (score["val", m, k], m == options[0]))
+        for role, options in (("a", ("two_phase", "two_phase_fd")),
+                              ("b", ("interp_only", "interp_fd")))
+    }  # fmt: skip
+    either = seeds[(seeds.split == "test") & (seeds.a == "two_phase_or_fd@val")].iloc[0]
+    assert either.b == "interp_or_fd@val"
+    assert either["diff"] == pytest.approx(
+        score["test", pick["a"], k] - score["test", pick["b"], k], abs=1e-3
+    )
     answers = pd.read_csv(finished / "results" / "micro" / "eval" / "answers.csv")
     assert {"two-phase reaches the teacher for fewer tokens", "phase-2 beats interpolation only",
             "DP(D_phi)'s keyframes beat uniform keyframes"} <= set(answers.question)  # fmt: skip

@@ -103,14 +103,6 @@ def velocities_from_positions(plan_xy, stride: int) -> np.ndarray:
     return v
 
 
-def with_position_velocities(plan, stride: int) -> np.ndarray:
-    """plan [..., T, 4] (xy, v) with v replaced by the velocities its positions imply (the
-    `_fd` arms of `execute`)."""
-    fixed = np.array(plan, copy=True)
-    fixed[..., 2:] = velocities_from_positions(fixed[..., :2], stride)
-    return fixed
-
-
 class PlanFollower:
     """Track a plan of states with `plan_action`.
 

@@ -33,7 +33,7 @@ from interdiff_core.data.maze_dataset import MazeSplit
 from interdiff_core.data.maze_windows import goal_to_model, per_maze, to_model, to_world
 from interdiff_core.envs.episodes import expert_policy, plan_policy, random_policy, run_episode
 from interdiff_core.envs.pointmaze import DT, EPISODE_STEPS, make_env
-from interdiff_core.envs.tracker import PlanFollower, with_position_velocities
+from interdiff_core.envs.tracker import PlanFollower, velocities_from_positions
 from interdiff_core.io import load_tensors, save_tensors
 from interdiff_core.runtime import stage_meta
 from interdiff_core.sample.planners import Models, build_planners
@@ -41,6 +41,13 @@ from interdiff_core.stages.episode_metrics import VELOCITY_FIXES, episode_count
 
 log = logging.getLogger(__name__)
 REFERENCES = ("expert", "tracked_reference", "random")
+
+
+def with_position_velocities(plan, stride: int) -> np.ndarray:
+    """plan [..., T, 4] (xy, v) with v replaced by the velocities its positions imply."""
+    fixed = np.array(plan, copy=True)
+    fixed[..., 2:] = velocities_from_positions(fixed[..., :2], stride)
+    return fixed
 
 
 def fixed_plans(plans: dict[str, np.ndarray], rows: list[dict], stride: int):

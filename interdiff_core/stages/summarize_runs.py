@@ -32,10 +32,14 @@ BASELINES = ("straight_line", "untrained", "expert", "tracked_reference", "rando
 VALUES = ("score_d4rl", "score", "success", "ret", "tokens", "nfe")
 # reported at two-phase's val-chosen steps: phase-1's keyframes without phase-2, the velocity fixes
 AT_TWO_PHASE = ("interp_only", *VELOCITY_FIXES)
+# a plan and its velocity fix, whichever scores higher on the run's val episodes (at two-phase's
+# val-chosen steps): phase-2 and its replacement, each tracked as it does best
+VELOCITY_CHOICES = {"two_phase_or_fd": ("two_phase", "two_phase_fd"),
+                    "interp_or_fd": ("interp_only", "interp_fd")}  # fmt: skip
 # (a, b) paired at each run's val-chosen steps, named `<a>@val`, `<b>@val`
 VAL_PAIRS = (("two_phase", "teacher"), ("two_phase", "interp_only"), ("two_phase", "interp_fd"),
              ("two_phase_fd", "interp_fd"), ("two_phase_fd", "two_phase"),
-             ("two_phase_fd", "teacher"))  # fmt: skip
+             ("two_phase_fd", "teacher"), ("two_phase_or_fd", "interp_or_fd"))  # fmt: skip
 
 
 def chosen_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +85,9 @@ def summarize_runs(
 
 def val_chosen_key(method: str, chosen: dict[str, int]) -> str:
     """`<method>@<the steps the run chose on val>`; interpolation only and the velocity fixes at
-    two-phase's."""
+    two-phase's; a `VELOCITY_CHOICES` role: the method the run chose on val, at two-phase's."""
+    if method in VELOCITY_CHOICES:
+        return f"{chosen[method]}@{chosen['two_phase']}"
     return f"{method}@{chosen['two_phase' if method in AT_TWO_PHASE else method]}"
 
 
@@ -91,6 +97,8 @@ def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], 
     teacher = val_chosen_key("teacher", chosen)
     out = {(a, "teacher@val" if b == teacher else b): (a, b) for a, b in comparisons(keys, teacher)}
     for a, b in VAL_PAIRS:
+        if not {a, b} <= {*chosen, *AT_TWO_PHASE}:
+            continue  # a run from before the velocity fixes
         key_a, key_b = val_chosen_key(a, chosen), val_chosen_key(b, chosen)
         if key_a in keys and key_b in keys:
             out[(f"{a}@val", f"{b}@val")] = (key_a, key_b)
@@ -98,11 +106,20 @@ def role_pairs(keys: set[str], chosen: dict[str, int]) -> dict[tuple[str, str], 
 
 
 def run_episodes(files: dict) -> tuple[dict, dict]:
-    """One run's per-episode values per split and the step counts it chose on val."""
+    """One run's per-episode values per split and what it chose on val: {method: steps} for the
+    teacher and two-phase, {role: method} for each `VELOCITY_CHOICES` role both of whose plans
+    it ran (the higher mean D4RL score over its mazes; the plain plan on a tie)."""
     table = pd.read_csv(files["table"])
     picked = table[(table.split == "val") & table.chosen_on_val.astype(bool)]
     values = {split: split_values(files[split])[0] for split in ("val", "test")}
-    return values, dict(zip(picked.method, picked.steps))
+    chosen = dict(zip(picked.method, picked.steps))
+    for role, options in VELOCITY_CHOICES.items():
+        keys = [f"{m}@{chosen.get('two_phase')}" for m in options]
+        means = [[v["score_d4rl"].mean() for (_, k), v in values["val"].items() if k == key]
+                 for key in keys]  # fmt: skip
+        if all(means):
+            chosen[role] = max(zip(options, map(np.mean, means)), key=lambda o: o[1])[0]
+    return values, chosen
 
 
 def pooled_row(diffs: list, n_boot: int, seed: int, **keys) -> dict:
@@ -216,8 +233,8 @@ QUESTIONS = (
     ("phase-2 beats interpolation only", "two_phase", "interp_only", "val", "better"),
     ("phase-2 beats interpolation with position velocities (interp_fd)",
      "two_phase", "interp_fd", "val", "better"),
-    ("phase-2's positions beat interpolation's, both tracked with position velocities",
-     "two_phase_fd", "interp_fd", "val", "better"),
+    ("phase-2 beats interpolation, each with or without the velocity fix as it does best on val",
+     "two_phase_or_fd", "interp_or_fd", "val", "better"),
     ("the method's keyframes beat uniform keyframes",
      "two_phase", "two_phase_uniform", "arm", "better"),
     ("the method's keyframes beat the best fixed schedule",
@@ -270,6 +287,10 @@ def answers(
         (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
         for r in summary.itertuples()
     }
+    for (variant, maze, key), value in list(tokens.items()):  # a fix leaves the tokens as they are
+        for role, (plain, _) in VELOCITY_CHOICES.items():
+            if key == f"{plain}@val":
+                tokens[(variant, maze, f"{role}@val")] = value
     own = paired[~paired.b.str.contains(":")] if len(paired) else None  # not against a parent
     groups = own.groupby(["variant", "maze", "a", "b"], sort=True) if own is not None else []
     rows = []
