@@ -95,9 +95,9 @@ def comparisons(keys: set[str], teacher: str) -> list[tuple[str, str]]:
     """(a, b) pairs reported as a − b: two-phase and interpolation-only (and their velocity fixes,
     `VELOCITY_FIXES`) minus the val-chosen teacher; two-phase minus interpolation-only (what
     phase-2 adds) and minus `interp_fd` (what it adds beyond velocities that follow the
-    interpolated positions: `execute`); `two_phase_fd` minus `interp_fd` (phase-2's positions
-    against interpolation's, both tracked with the velocities their positions imply) and minus
-    two-phase (what the fix does to phase-2's plans); two-phase with the keyframes of
+    interpolated positions: `execute`); `two_phase_fd` minus `interp_fd` (both plans tracked
+    with the velocities their positions imply) and minus two-phase (what the fix does to
+    phase-2's plans); two-phase with the keyframes of
     `sample.two_phase_keyframes` (the selector's unless a variant replaces it) minus each other
     keyframe source at the same phase-1 steps; two-phase with DP(D_phi)'s keyframes minus
     uniform ones (the learned costs against their trivial replacement)."""

@@ -16,8 +16,9 @@ Beside each `interp_only@k` plan its trivial fix `interp_fd@k` runs too: the sam
 the velocities they imply (`with_position_velocities`), since the tracker follows the planned
 velocities and interpolation's are the line between its keyframes' velocities; it is what phase-2
 is measured against beside plain interpolation (`episode_metrics.comparisons`). `two_phase_fd@k`
-does the same to `two_phase@k`, so phase-2's positions can be set against interpolation's with
-the tracker's velocity term alike (`two_phase_fd` − `interp_fd`).
+does the same to `two_phase@k`, so each side can be tracked with or without the fix, as its val
+episodes say (`summarize_runs.VELOCITY_CHOICES`). Not a positions-only comparison: one env step
+apart (stride 1), the central difference turns phase-2's sampling jitter into large velocities.
 
 Records only (positions, distance to the goal per step); scoring is `episode_metrics`.
 """

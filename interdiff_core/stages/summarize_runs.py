@@ -269,9 +269,7 @@ def asks(question: tuple, a: str, b: str) -> bool:
     return (ma, mb) == (method_a, method_b) and sa == sb and at
 
 
-def answers(
-    paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float = 0.0
-) -> pd.DataFrame:
+def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float) -> pd.DataFrame:
     """One row per variant, maze and question of `QUESTIONS` present in `paired`
     (`paired_across_seeds`' table), val and test side by side with what each interval says,
     whether the question's claim holds on each split, and the tokens per plan of the two
