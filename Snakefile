@@ -12,6 +12,7 @@ from interdiff_core.variants import (
     checked_variants,
     owner,
     parent_of,
+    summary_variants,
     variant_configs,
 )
 

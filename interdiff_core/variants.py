@@ -68,6 +68,19 @@ def checked_variants(cfg: dict, validate) -> dict[str, dict]:
     return variants
 
 
+def summary_variants(cfg: dict, variants) -> list[str]:
+    """The variants the run's summary tables pool (`run.summary_variants`, every variant when
+    unset), sorted; an unknown name is refused before any job."""
+    names = cfg["run"].get("summary_variants") or list(variants)
+    unknown = [n for n in names if n not in variants]
+    if unknown:
+        raise ValueError(
+            f"config field 'run.summary_variants': unknown variant(s) {unknown} "
+            f"(expected names from {sorted(variants)})"
+        )
+    return sorted(names)
+
+
 def variant_configs(cfg: dict) -> dict[str, dict]:
     """name -> the full config of that variant (base first, then as declared), without the
     `variants` table."""

@@ -4,6 +4,7 @@
 VARIANTS = variant_configs(C)
 VARIANT_PARENTS = {v: parent_of(s) for v, s in (C.get("variants") or {}).items()}
 SEEDS = C["run"]["seeds"]
+SUMMARY_VARIANTS = summary_variants(C, VARIANTS)  # the variants eval/summary.csv pools
 RUN = f"{R}/{{variant}}/seed{{seed}}"
 
 
@@ -42,10 +43,13 @@ def owned(rule_name, key):
     return path
 
 
-def run_targets(patterns, stage=None):
-    """Every (variant, seed) instance of some {RUN} paths; with `stage`, each variant's
-    instance is the one it reads (base's where it shares the stage's artifact)."""
-    variants = sorted({owner(VARIANTS, v, stage) if stage else v for v in VARIANTS})
+def run_targets(patterns, stage=None, among=None):
+    """Every (variant, seed) instance of some {RUN} paths (of the variants `among`, default all);
+    with `stage`, each variant's instance is the one it reads (base's where it shares the stage's
+    artifact)."""
+    variants = sorted(
+        {owner(VARIANTS, v, stage) if stage else v for v in (among or VARIANTS)}
+    )
     return expand(patterns, variant=variants, seed=SEEDS)
 
 

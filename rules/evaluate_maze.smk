@@ -177,9 +177,9 @@ rule plots_executed:
 
 rule summarize_runs:
     input:
-        tables=run_targets(rules.episode_metrics.output.table),
-        val=run_targets(f"{RUN}/episodes/val.safetensors"),
-        test=run_targets(f"{RUN}/episodes/test.safetensors"),
+        tables=run_targets(rules.episode_metrics.output.table, among=SUMMARY_VARIANTS),
+        val=run_targets(f"{RUN}/episodes/val.safetensors", among=SUMMARY_VARIANTS),
+        test=run_targets(f"{RUN}/episodes/test.safetensors", among=SUMMARY_VARIANTS),
     output:
         table=report(
             f"{R}/eval/summary.csv",
@@ -205,9 +205,9 @@ rule summarize_runs:
         mem_mb=2000,
         runtime=10,
     params:
-        runs=[(v, s) for v in sorted(VARIANTS) for s in SEEDS],
+        runs=[(v, s) for v in SUMMARY_VARIANTS for s in SEEDS],
         descs={
-            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in SUMMARY_VARIANTS
         },
         parents=VARIANT_PARENTS,
         n_boot=C["evaluate"]["bootstrap"],

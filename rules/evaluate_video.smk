@@ -169,7 +169,7 @@ rule plots:
 
 rule summarize_video:
     input:
-        tables=run_targets(rules.metrics.output.table),
+        tables=run_targets(rules.metrics.output.table, among=SUMMARY_VARIANTS),
     output:
         table=report(
             f"{R}/eval/summary.csv",
@@ -185,10 +185,10 @@ rule summarize_video:
         mem_mb=2000,
         runtime=10,
     params:
-        runs=[(v, s) for v in sorted(VARIANTS) for s in SEEDS],
-        interpolators={v: VARIANTS[v]["phase2"]["interpolator"] for v in VARIANTS},
+        runs=[(v, s) for v in SUMMARY_VARIANTS for s in SEEDS],
+        interpolators={v: VARIANTS[v]["phase2"]["interpolator"] for v in SUMMARY_VARIANTS},
         descs={
-            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in VARIANTS
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in SUMMARY_VARIANTS
         },
         code=stage_digest("summarize_video"),
     script:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import planned_jobs, snakemake
 
-from interdiff_core.variants import BASE, owner, sections_of, variant_configs
+from interdiff_core.variants import BASE, owner, sections_of, summary_variants, variant_configs
 
 CFG = {
     "run": {"seed": 0},
@@ -30,6 +30,17 @@ def test_a_variant_is_the_config_with_its_sections_deep_merged():
     assert set(configs) == {BASE, "p2"} and "variants" not in configs["p2"]
     assert configs["p2"]["phase2"] == {"steps": 6, "anchor_prob": 0.25}
     assert configs[BASE]["phase2"]["anchor_prob"] == 0.5  # base untouched
+
+
+def test_summary_variants_default_to_every_variant_and_refuse_an_unknown_name():
+    cfg = dict(CFG, variants={"p2": {"desc": "d", "phase2": {"anchor_prob": 0.25}}})
+    variants = variant_configs(cfg)
+    assert summary_variants(cfg, variants) == ["base", "p2"]
+    assert summary_variants(dict(cfg, run={"seed": 0, "summary_variants": ["p2"]}), variants) == [
+        "p2"
+    ]
+    with pytest.raises(ValueError, match=r"run.summary_variants.*\['p3'\].*\['base', 'p2'\]"):
+        summary_variants(dict(cfg, run={"seed": 0, "summary_variants": ["p3"]}), variants)
 
 
 @pytest.mark.parametrize(
@@ -160,6 +171,12 @@ def test_a_phase2_variant_and_a_new_seed_plan_only_what_they_do_not_share(finish
             "plots_executed", "summarize_runs", "all"}  # fmt: skip
         outside = [p for p in _outputs(out) if "/p2/seed0/" not in p]
         assert not outside, out.stdout
+        answers = "results/micro/eval/answers.csv"  # pools every variant: p2's runs first
+        assert "train_phase2" in planned_jobs(snakemake(finished, "-n", answers))
+        cfg["run"]["summary_variants"] = ["base"]  # ... or the variants named
+        (finished / "micro.yaml").write_text(yaml.safe_dump(cfg))
+        assert planned_jobs(snakemake(finished, "-n", answers)) <= {"summarize_runs"}
+        del cfg["run"]["summary_variants"]
 
         # an ablation of p2 (`from: p2`, so its phase-2 also starts from the teacher) trains
         # its own phase-2 and what follows, and reads the teacher and anchors p2 reads (base's)
