@@ -119,7 +119,7 @@ def test_comparisons_pair_every_arm_with_its_trivial_replacement():
     assert ("two_phase_dp_dphi@4", "two_phase_uniform@4") in pairs  # D_phi against uniform
     assert ("two_phase_dp_dphi@4", "interp_only_dp_dphi@4") in pairs
     assert ("two_phase_uniform@4", "two_phase_dp_dphi@4") not in pairs
-    assert ("two_phase_fd@4", "interp_fd@4") in pairs  # phase-2's positions, velocities alike
+    assert ("two_phase_fd@4", "interp_fd@4") in pairs  # both plans with the velocity fix
     assert ("two_phase_fd@4", "two_phase@4") in pairs  # what the fix does to phase-2's plans
     assert ("two_phase@4", "two_phase_fd@4") not in pairs  # not a keyframe source
     assert not any(a.startswith("interp_fd") and b.startswith("interp_only") for a, b in pairs)

@@ -2,11 +2,12 @@
 and the paired comparisons pooled over seeds.
 
 Per run (variant, seed), the rows are the settings chosen on that run's val episodes (teacher
-and two-phase step counts; interpolation only at two-phase's), beside the baselines and
-references; the table then averages each row over the run's seeds. The paired table takes
-each run's comparisons (`episode_metrics.comparisons`: two-phase against the val-chosen teacher,
-against interpolation only, against each other keyframe source) per split, with the val-chosen
-settings named by role (`two_phase@val` may be 1 step in one seed and 4 in another), and
+and two-phase step counts; interpolation only and the velocity fixes at two-phase's), beside
+the baselines and references; the table then averages each row over the run's seeds. The
+paired table takes each run's comparisons (`episode_metrics.comparisons`: two-phase against the
+val-chosen teacher, against interpolation only, against each other keyframe source) per split,
+with the val-chosen settings named by role (`two_phase@val` may be 1 step in one seed and 4 in
+another; `two_phase_or_fd@val` the plain plan in one seed and its velocity fix in another), and
 gives the mean difference over seeds with a two-stage bootstrap interval (seeds, then episodes);
 each variant's val-chosen two-phase and teacher are also paired with its parent's (base's, or
 the variant named by its `from`) on the same episodes (`b` = `base:two_phase@val`), so a
