@@ -207,7 +207,8 @@ rule summarize_runs:
     params:
         runs=[(v, s) for v in SUMMARY_VARIANTS for s in SEEDS],
         descs={
-            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in SUMMARY_VARIANTS
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "")
+            for v in SUMMARY_VARIANTS
         },
         parents=VARIANT_PARENTS,
         n_boot=C["evaluate"]["bootstrap"],

@@ -186,9 +186,12 @@ rule summarize_video:
         runtime=10,
     params:
         runs=[(v, s) for v in SUMMARY_VARIANTS for s in SEEDS],
-        interpolators={v: VARIANTS[v]["phase2"]["interpolator"] for v in SUMMARY_VARIANTS},
+        interpolators={
+            v: VARIANTS[v]["phase2"]["interpolator"] for v in SUMMARY_VARIANTS
+        },
         descs={
-            v: (C.get("variants") or {}).get(v, {}).get("desc", "") for v in SUMMARY_VARIANTS
+            v: (C.get("variants") or {}).get(v, {}).get("desc", "")
+            for v in SUMMARY_VARIANTS
         },
         code=stage_digest("summarize_video"),
     script:
