@@ -83,11 +83,16 @@ def _cost(meta: dict) -> dict:
     return {f"{r['method']}@{r['steps']}": (r["nfe"], r["tokens"]) for r in meta["rows"]}
 
 
+def mean_score(values: dict, key: str) -> float:
+    """`key`'s mean D4RL score over every maze of a split (`split_values`' values), each maze the
+    mean over its episodes."""
+    return float(np.mean([v["score_d4rl"].mean() for (_, k), v in values.items() if k == key]))
+
+
 def best_on_val(values: dict, method: str) -> str:
     """The step count of `method` with the best mean D4RL score on val, over every maze."""
     keys = sorted({k for (_, k) in values if k.startswith(f"{method}@")})
-    means = {k: np.mean([v["score_d4rl"].mean() for (_, kk), v in values.items() if kk == k])
-             for k in keys}  # fmt: skip
+    means = {k: mean_score(values, k) for k in keys}
     return max(keys, key=lambda k: (means[k], -int(k.split("@")[1])))
 
 

@@ -25,7 +25,12 @@ import pandas as pd
 
 from interdiff_core.io import atomic_path
 from interdiff_core.metrics.stats import mean_se, paired_bootstrap
-from interdiff_core.stages.episode_metrics import VELOCITY_FIXES, comparisons, split_values
+from interdiff_core.stages.episode_metrics import (
+    VELOCITY_FIXES,
+    comparisons,
+    mean_score,
+    split_values,
+)
 from interdiff_core.variants import BASE
 
 log = logging.getLogger(__name__)
@@ -114,12 +119,12 @@ def run_episodes(files: dict) -> tuple[dict, dict]:
     picked = table[(table.split == "val") & table.chosen_on_val.astype(bool)]
     values = {split: split_values(files[split])[0] for split in ("val", "test")}
     chosen = dict(zip(picked.method, picked.steps))
+    ran = {k for _, k in values["val"]}
     for role, options in VELOCITY_CHOICES.items():
         keys = [f"{m}@{chosen.get('two_phase')}" for m in options]
-        means = [[v["score_d4rl"].mean() for (_, k), v in values["val"].items() if k == key]
-                 for key in keys]  # fmt: skip
-        if all(means):
-            chosen[role] = max(zip(options, map(np.mean, means)), key=lambda o: o[1])[0]
+        if ran.issuperset(keys):  # max keeps the first (plain) option on a tie
+            means = [mean_score(values["val"], key) for key in keys]
+            chosen[role] = max(zip(options, means), key=lambda o: o[1])[0]
     return values, chosen
 
 
@@ -286,10 +291,8 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
         (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
         for r in summary.itertuples()
     }
-    for (variant, maze, key), value in list(tokens.items()):  # a fix leaves the tokens as they are
-        for role, (plain, _) in VELOCITY_CHOICES.items():
-            if key == f"{plain}@val":
-                tokens[(variant, maze, f"{role}@val")] = value
+    # a velocity-choice role plans with its plain method's tokens (the fix changes none)
+    plain = {f"{role}@val": f"{options[0]}@val" for role, options in VELOCITY_CHOICES.items()}
     own = paired[~paired.b.str.contains(":")] if len(paired) else None  # not against a parent
     groups = own.groupby(["variant", "maze", "a", "b"], sort=True) if own is not None else []
     rows = []
@@ -298,7 +301,7 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
         if order is None:
             continue
         question, _, _, _, claim = QUESTIONS[order]
-        tokens_a, tokens_b = tokens.get((variant, maze, a)), tokens.get((variant, maze, b))
+        tokens_a, tokens_b = (tokens.get((variant, maze, plain.get(k, k))) for k in (a, b))
         ratio = tokens_a / tokens_b if tokens_a is not None and tokens_b else float("nan")
         row = dict(variant=variant, maze=maze, question=question, a=a, b=b, claim=claim,
                    seeds=int(g.seeds.iloc[0]))  # fmt: skip
