@@ -134,7 +134,7 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
 
     def row(split, a, b, diff, lo, hi):
         return dict(variant="base", split=split, maze="umaze", a=a, b=b, seeds=3, diff=diff,
-                    ci_lo=lo, ci_hi=hi)  # fmt: skip
+                    ci_lo=lo, ci_hi=hi, seeds_above_zero=int(diff > 0) + int(lo > 0))  # fmt: skip
 
     paired = pd.DataFrame([
         row("val", "two_phase@val", "teacher@val", -1.0, -3.0, 1.0),
@@ -170,6 +170,7 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     assert (fd.val, fd.test, fd.holds_on_val, fd.holds_on_test) == (
         "better", "no difference shown", True, False)  # fmt: skip
     assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
+    assert (fd.val_seeds_above_zero, fd.test_seeds_above_zero) == (2, 1)  # each split's own
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warned) == 7  # teacher, interp_fd on test; interp_only, DP(D_phi), or_fd twice
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w

@@ -278,7 +278,8 @@ def asks(question: tuple, a: str, b: str) -> bool:
 def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float) -> pd.DataFrame:
     """One row per variant, maze and question of `QUESTIONS` present in `paired`
     (`paired_across_seeds`' table), val and test side by side with what each interval says,
-    whether the question's claim holds on each split, and the tokens per plan of the two
+    whether the question's claim holds on each split, on how many seeds a − b is above zero,
+    and the tokens per plan of the two
     val-chosen planners (`summary`) and their ratio; `margin` (score points): how far below the
     teacher two-phase's interval may reach and still count as reaching it (`evaluate.
     teacher_margin`). `strongest_on_val` marks, among the replacements of one learned part (same
@@ -311,11 +312,14 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
             ok = holds(claim, r.ci_lo, margin, cheaper=ratio < 1)  # a nan ratio is not cheaper
             row.update({f"{r.split}_diff": r.diff, f"{r.split}_ci_lo": r.ci_lo,
                         f"{r.split}_ci_hi": r.ci_hi, r.split: interval_reading(r.ci_lo, r.ci_hi),
-                        f"holds_on_{r.split}": ok})  # fmt: skip
+                        f"holds_on_{r.split}": ok,
+                        f"{r.split}_seeds_above_zero": int(r.seeds_above_zero)})  # fmt: skip
             if not ok:
                 log.warning(
-                    "%s / %s, %s: '%s' does not hold: %s − %s = %+.1f [%+.1f, %+.1f] (%d seeds)%s",
+                    "%s / %s, %s: '%s' does not hold: %s − %s = %+.1f [%+.1f, %+.1f] (%d seeds, "
+                    "%d above zero)%s",
                     variant, maze, r.split, question, a, b, r.diff, r.ci_lo, r.ci_hi, r.seeds,
+                    r.seeds_above_zero,
                     "" if claim == "better" else
                     f", margin {margin:g}, tokens per plan {tokens_a} against {tokens_b}",
                 )  # fmt: skip
