@@ -151,6 +151,7 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
         row("val", "two_phase@val", "base:two_phase@val", 9.0, 8.0, 10.0),  # against a parent
     ])  # fmt: skip
     summary = pd.DataFrame({"variant": "base", "maze": "umaze", "tokens": [300.0, 2000.0],
+                            "tokens_seeds": ["300/300/300", "100/100/5800"],  # one costly seed
                             "method": ["two_phase@val_choice", "teacher@val_choice"]})  # fmt: skip
     out = tmp_path / "answers.csv"
     with caplog.at_level("WARNING"):
@@ -166,18 +167,21 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     assert (teacher.val, teacher.test) == ("no difference shown", "worse")
     assert (teacher.holds_on_val, teacher.holds_on_test) == (True, False)  # -3.0 > -3.5 > -6.0
     assert (teacher.tokens_a, teacher.tokens_b, teacher.tokens_ratio) == (300.0, 2000.0, 0.15)
+    assert teacher.seeds_cheaper == 1  # cheaper on the mean, in one seed of three
     assert teacher.margin == 3.5 and np.isnan(fd.margin)
     assert (fd.val, fd.test, fd.holds_on_val, fd.holds_on_test) == (
         "better", "no difference shown", True, False)  # fmt: skip
     assert (dphi.val, dphi.holds_on_val) == ("worse", False) and np.isnan(dphi.tokens_a)
     assert (fd.val_seeds_above_zero, fd.test_seeds_above_zero) == (2, 1)  # each split's own
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert len(warned) == 7  # teacher, interp_fd on test; interp_only, DP(D_phi), or_fd twice
+    assert len(warned) == 8  # teacher, interp_fd on test; interp_only, DP(D_phi), or_fd twice
+    assert any("in only 1 of 3 seeds" in w for w in warned)  # the mean rests on one seed
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
                for w in warned)  # fmt: skip
     teacher_only = paired[paired.b == "teacher@val"]
     assert not answers(teacher_only, summary, out, margin=2.5).holds_on_val.iloc[0]  # -3.0 < -2.5
-    costly = summary.assign(tokens=[2000.0, 300.0])  # within the margin, but for more tokens
+    costly = summary.assign(tokens=[2000.0, 300.0], tokens_seeds=["2000", "300"])  # within
+    # the margin, but for more tokens
     assert not answers(teacher_only, costly, out, margin=3.5).holds_on_val.iloc[0]
     with pytest.raises(ValueError, match="evaluate.teacher_margin"):
         answers(teacher_only, summary, out, margin=-1.0)

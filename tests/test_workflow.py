@@ -126,6 +126,7 @@ def test_whole_dag_produces_metrics_plots_and_logs(finished):
     val = seeds[(seeds.split == "val") & (seeds.a == "two_phase@val") & (seeds.b == "teacher@val")]
     assert row.val_diff == pytest.approx(val["diff"].iloc[0], abs=1e-4)
     assert row.val_seeds_above_zero == val.seeds_above_zero.iloc[0]
+    assert row.seeds == 1 and row.seeds_cheaper == int(row.tokens_a < row.tokens_b)
     assert row.margin == 5.0  # the schema's default evaluate.teacher_margin reaches the stage
     assert row.holds_on_val == (row.val_ci_lo > -row.margin and row.tokens_ratio < 1)
     _, extra, meta = load_checkpoint(res / "models" / "phase2.safetensors")

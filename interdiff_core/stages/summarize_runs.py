@@ -76,6 +76,7 @@ def summarize_runs(
     for (variant, maze, role), g in runs.groupby(["variant", "maze", "role"], sort=True):
         row = dict(variant=variant, maze=maze, method=role, seeds=len(g))
         row["steps"] = "/".join(str(s) for s in g.steps)  # per seed, in seed order
+        row["tokens_seeds"] = "/".join(f"{t:g}" for t in g.tokens)
         for col in VALUES:
             row[col] = float(g[col].mean())
             if col in ("score_d4rl", "score", "success"):
@@ -280,7 +281,9 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
     (`paired_across_seeds`' table), val and test side by side with what each interval says,
     whether the question's claim holds on each split, on how many seeds a − b is above zero,
     and the tokens per plan of the two
-    val-chosen planners (`summary`) and their ratio; `margin` (score points): how far below the
+    val-chosen planners (`summary`: means over seeds) and their ratio, with `seeds_cheaper`: in
+    how many seeds a's val-chosen plan uses fewer tokens than b's (the mean can rest on one seed
+    whose val choice was costly); `margin` (score points): how far below the
     teacher two-phase's interval may reach and still count as reaching it (`evaluate.
     teacher_margin`). `strongest_on_val` marks, among the replacements of one learned part (same
     a and claim), the one it does least well against on val. Logs a warning for every claim that
@@ -288,10 +291,11 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
     the teacher only for more compute, says so where it is read."""
     if margin < 0:
         raise ValueError(f"evaluate.teacher_margin: expected a margin >= 0, got {margin}")
-    tokens = {
-        (r.variant, r.maze, r.method.replace("@val_choice", "@val")): r.tokens
-        for r in summary.itertuples()
-    }
+    tokens, seed_tokens = {}, {}
+    for r in summary.itertuples():
+        key = (r.variant, r.maze, r.method.replace("@val_choice", "@val"))
+        tokens[key] = r.tokens
+        seed_tokens[key] = np.array([float(t) for t in str(r.tokens_seeds).split("/")])
     # a velocity-choice role plans with its plain method's tokens (the fix changes none)
     plain = {f"{role}@val": f"{options[0]}@val" for role, options in VELOCITY_CHOICES.items()}
     own = paired[~paired.b.str.contains(":")] if len(paired) else None  # not against a parent
@@ -302,8 +306,11 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
         if order is None:
             continue
         question, _, _, _, claim = QUESTIONS[order]
-        tokens_a, tokens_b = (tokens.get((variant, maze, plain.get(k, k))) for k in (a, b))
+        key_a, key_b = ((variant, maze, plain.get(k, k)) for k in (a, b))
+        tokens_a, tokens_b = tokens.get(key_a), tokens.get(key_b)
         ratio = tokens_a / tokens_b if tokens_a is not None and tokens_b else float("nan")
+        both = key_a in seed_tokens and key_b in seed_tokens
+        cheaper = int((seed_tokens[key_a] < seed_tokens[key_b]).sum()) if both else None
         row = dict(variant=variant, maze=maze, question=question, a=a, b=b, claim=claim,
                    seeds=int(g.seeds.iloc[0]))  # fmt: skip
         if claim == "not_worse_cheaper":
@@ -321,9 +328,22 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
                     variant, maze, r.split, question, a, b, r.diff, r.ci_lo, r.ci_hi, r.seeds,
                     r.seeds_above_zero,
                     "" if claim == "better" else
-                    f", margin {margin:g}, tokens per plan {tokens_a} against {tokens_b}",
+                    f", margin {margin:g}, tokens per plan {tokens_a} against {tokens_b} "
+                    f"(fewer in {cheaper} of {r.seeds} seeds)",
                 )  # fmt: skip
-        row.update(tokens_a=tokens_a, tokens_b=tokens_b, tokens_ratio=ratio)
+        row.update(tokens_a=tokens_a, tokens_b=tokens_b, tokens_ratio=ratio, seeds_cheaper=cheaper)
+        seeds = row["seeds"]
+        if (
+            claim == "not_worse_cheaper"
+            and ratio < 1
+            and cheaper is not None
+            and 2 * cheaper < seeds
+        ):
+            log.warning(
+                "%s / %s: %s uses fewer tokens per plan than %s on the mean over seeds (%g against "
+                "%g) but in only %d of %d seeds: the mean rests on costly val choices of a few",
+                variant, maze, a, b, tokens_a, tokens_b, cheaper, seeds,
+            )  # fmt: skip
         rows.append((variant, maze, order, a, row))
     table = pd.DataFrame([row for *_, row in sorted(rows, key=lambda r: r[:4])])
     if len(table) and "val_diff" in table:
