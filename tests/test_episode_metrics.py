@@ -180,8 +180,8 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
                for w in warned)  # fmt: skip
     teacher_only = paired[paired.b == "teacher@val"]
     assert not answers(teacher_only, summary, out, margin=2.5).holds_on_val.iloc[0]  # -3.0 < -2.5
-    costly = summary.assign(tokens=[2000.0, 300.0], tokens_seeds=["2000", "300"])  # within
-    # the margin, but for more tokens
+    # within the margin, but for more tokens
+    costly = summary.assign(tokens=[2000.0, 300.0], tokens_seeds=["2000", "300"])
     assert not answers(teacher_only, costly, out, margin=3.5).holds_on_val.iloc[0]
     with pytest.raises(ValueError, match="evaluate.teacher_margin"):
         answers(teacher_only, summary, out, margin=-1.0)

@@ -279,16 +279,15 @@ def asks(question: tuple, a: str, b: str) -> bool:
 def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float) -> pd.DataFrame:
     """One row per variant, maze and question of `QUESTIONS` present in `paired`
     (`paired_across_seeds`' table), val and test side by side with what each interval says,
-    whether the question's claim holds on each split, on how many seeds a − b is above zero,
-    and the tokens per plan of the two
-    val-chosen planners (`summary`: means over seeds) and their ratio, with `seeds_cheaper`: in
-    how many seeds a's val-chosen plan uses fewer tokens than b's (the mean can rest on one seed
-    whose val choice was costly); `margin` (score points): how far below the
-    teacher two-phase's interval may reach and still count as reaching it (`evaluate.
-    teacher_margin`). `strongest_on_val` marks, among the replacements of one learned part (same
-    a and claim), the one it does least well against on val. Logs a warning for every claim that
-    fails on a split, so a run whose learned parts lose to their trivial replacements, or match
-    the teacher only for more compute, says so where it is read."""
+    whether the question's claim holds on each split, in how many seeds a − b is above zero, and
+    the tokens per plan of the two val-chosen planners (`summary`: means over seeds) and their
+    ratio, with `seeds_cheaper`: in how many seeds a's val-chosen plan uses fewer tokens than b's
+    (the mean can rest on one seed whose val choice was costly); `margin` (score points): how
+    far below the teacher two-phase's interval may reach and still count as reaching it
+    (`evaluate.teacher_margin`). `strongest_on_val` marks, among the replacements of one learned
+    part (same a and claim), the one it does least well against on val. Logs a warning for every
+    claim that fails on a split, so a run whose learned parts lose to their trivial
+    replacements, or match the teacher only for more compute, says so where it is read."""
     if margin < 0:
         raise ValueError(f"evaluate.teacher_margin: expected a margin >= 0, got {margin}")
     tokens, seed_tokens = {}, {}
@@ -309,8 +308,9 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
         key_a, key_b = ((variant, maze, plain.get(k, k)) for k in (a, b))
         tokens_a, tokens_b = tokens.get(key_a), tokens.get(key_b)
         ratio = tokens_a / tokens_b if tokens_a is not None and tokens_b else float("nan")
-        both = key_a in seed_tokens and key_b in seed_tokens
-        cheaper = int((seed_tokens[key_a] < seed_tokens[key_b]).sum()) if both else None
+        seeds_a, seeds_b = seed_tokens.get(key_a, ()), seed_tokens.get(key_b, ())
+        both = len(seeds_a) and len(seeds_a) == len(seeds_b)  # the same seeds
+        cheaper = int((seeds_a < seeds_b).sum()) if both else None
         row = dict(variant=variant, maze=maze, question=question, a=a, b=b, claim=claim,
                    seeds=int(g.seeds.iloc[0]))  # fmt: skip
         if claim == "not_worse_cheaper":
