@@ -76,7 +76,7 @@ def summarize_runs(
     for (variant, maze, role), g in runs.groupby(["variant", "maze", "role"], sort=True):
         row = dict(variant=variant, maze=maze, method=role, seeds=len(g))
         row["steps"] = "/".join(str(s) for s in g.steps)  # per seed, in seed order
-        row["tokens_seeds"] = "/".join(f"{t:g}" for t in g.tokens)
+        row["tokens_seeds"] = "/".join(f"{t:.12g}" for t in g.tokens)  # `:g` rounds past 1e6
         for col in VALUES:
             row[col] = float(g[col].mean())
             if col in ("score_d4rl", "score", "success"):
