@@ -175,7 +175,8 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     assert (fd.val_seeds_above_zero, fd.test_seeds_above_zero) == (2, 1)  # each split's own
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warned) == 8  # teacher, interp_fd on test; interp_only, DP(D_phi), or_fd twice
-    assert any("in only 1 of 3 seeds" in w for w in warned)  # the mean rests on one seed
+    assert any("in only 1 of 3 seeds" in w and "(300.0 against 2000.0)" in w for w in warned)
+    assert any("tokens per plan 300.0 against 2000.0 (fewer in 1 of 3 seeds)" in w for w in warned)
     assert any("phase-2 beats interpolation with position velocities" in w and "test" in w
                for w in warned)  # fmt: skip
     teacher_only = paired[paired.b == "teacher@val"]
@@ -183,6 +184,10 @@ def test_answers_read_each_learned_part_against_its_replacement_and_warn_where_i
     # within the margin, but for more tokens
     costly = summary.assign(tokens=[2000.0, 300.0], tokens_seeds=["2000", "300"])
     assert not answers(teacher_only, costly, out, margin=3.5).holds_on_val.iloc[0]
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # a planner without tokens is named so, not crashed on
+        answers(teacher_only, summary.iloc[:1], out, margin=2.5)
+    assert any("tokens per plan 300.0 against n/a" in r.getMessage() for r in caplog.records)
     with pytest.raises(ValueError, match="evaluate.teacher_margin"):
         answers(teacher_only, summary, out, margin=-1.0)
 

@@ -268,6 +268,11 @@ def holds(claim: str, lo: float, margin: float = 0.0, cheaper: bool = False) -> 
     raise ValueError(f"unknown claim {claim!r} (better, not_worse_cheaper)")
 
 
+def per_plan(tokens: float | None) -> str:
+    """Mean tokens per plan for a log line; "n/a" where a planner's tokens are missing."""
+    return "n/a" if tokens is None else f"{tokens:.1f}"
+
+
 def asks(question: tuple, a: str, b: str) -> bool:
     """Whether the paired row a − b is the one `question` reads."""
     _, method_a, method_b, steps, _ = question
@@ -328,8 +333,8 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
                     variant, maze, r.split, question, a, b, r.diff, r.ci_lo, r.ci_hi, r.seeds,
                     r.seeds_above_zero,
                     "" if claim == "better" else
-                    f", margin {margin:g}, tokens per plan {tokens_a} against {tokens_b} "
-                    f"(fewer in {cheaper} of {r.seeds} seeds)",
+                    f", margin {margin:g}, tokens per plan {per_plan(tokens_a)} against "
+                    f"{per_plan(tokens_b)} (fewer in {cheaper} of {r.seeds} seeds)",
                 )  # fmt: skip
         row.update(tokens_a=tokens_a, tokens_b=tokens_b, tokens_ratio=ratio, seeds_cheaper=cheaper)
         seeds = row["seeds"]
@@ -340,9 +345,9 @@ def answers(paired: pd.DataFrame, summary: pd.DataFrame, out_csv, margin: float)
             and 2 * cheaper < seeds
         ):
             log.warning(
-                "%s / %s: %s uses fewer tokens per plan than %s on the mean over seeds (%g against "
-                "%g) but in only %d of %d seeds: the mean rests on costly val choices of a few",
-                variant, maze, a, b, tokens_a, tokens_b, cheaper, seeds,
+                "%s / %s: %s uses fewer tokens per plan than %s on the mean over seeds (%s against "
+                "%s) but in only %d of %d seeds: the mean rests on costly val choices of a few",
+                variant, maze, a, b, per_plan(tokens_a), per_plan(tokens_b), cheaper, seeds,
             )  # fmt: skip
         rows.append((variant, maze, order, a, row))
     table = pd.DataFrame([row for *_, row in sorted(rows, key=lambda r: r[:4])])
