@@ -26,7 +26,8 @@ def signed(x: float) -> str:
 def split_cell(row, split: str) -> str:
     diff, lo, hi = (getattr(row, f"{split}_{k}") for k in ("diff", "ci_lo", "ci_hi"))
     text = f"{signed(diff)} [{signed(lo)}, {signed(hi)}]"
-    return f"**{text}**" if bool(getattr(row, f"holds_on_{split}")) else text
+    holds = getattr(row, f"holds_on_{split}")  # NaN where the run lacks the split: not bold
+    return f"**{text}**" if pd.notna(holds) and bool(holds) else text
 
 
 def tokens_cell(row) -> str:
