@@ -24,10 +24,11 @@ def signed(x: float) -> str:
 
 
 def split_cell(row, split: str) -> str:
-    diff, lo, hi = (getattr(row, f"{split}_{k}") for k in ("diff", "ci_lo", "ci_hi"))
+    diff, lo, hi = (getattr(row, f"{split}_{k}", float("nan")) for k in ("diff", "ci_lo", "ci_hi"))
+    if pd.isna(diff):  # the run did not evaluate this split
+        return "—"
     text = f"{signed(diff)} [{signed(lo)}, {signed(hi)}]"
-    holds = getattr(row, f"holds_on_{split}")  # NaN where the run lacks the split: not bold
-    return f"**{text}**" if pd.notna(holds) and bool(holds) else text
+    return f"**{text}**" if bool(getattr(row, f"holds_on_{split}")) else text
 
 
 def tokens_cell(row) -> str:

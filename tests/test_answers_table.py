@@ -39,5 +39,11 @@ def test_answers_table_reads_each_run_and_marks_what_holds(tmp_path):
     assert uniform.startswith("| the method's keyframes beat uniform keyframes")
     assert uniform.endswith("| **+1.3 [+0.5, +2.0]** \\| +0.0 [−0.0, +0.1] | — |")
     assert len(first) == 2
+    val_only = answers(paired[paired.split == "val"], summary, tmp_path / "c.csv", margin=5.0)
+    assert (
+        answers_table({"val only": val_only})
+        .splitlines()[2]
+        .endswith("| **−1.0 [−3.0, +1.0]** \\| — |")
+    )
     with pytest.raises(ValueError, match="several mazes"):
         answers_table({"both": pd.concat([first, first.assign(maze="medium")])})
