@@ -179,6 +179,8 @@ def check_video(cfg: dict) -> None:
     video, tok = cfg["data"]["video"], cfg["tokenize"]
     if cfg["dphi"].get("windows") == "rest_episodes":
         _fail("dphi.windows", "'rest_episodes' is maze-only (clips have no goal); set it to 'all'")
+    if "test_seed" in cfg["data"]:
+        _fail("data.test_seed", "is maze-only (clips are split by source, not drawn by seed)")
     for key in ("text", "pretrained_path"):
         if key not in tok:
             _fail(f"tokenize.{key}", "is required when data.domain is video")

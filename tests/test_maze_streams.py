@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import torch
 import pytest
 
 pytest.importorskip("gymnasium_robotics")
@@ -232,3 +233,25 @@ def test_minari_round_trip_and_errors(tmp_path, monkeypatch):
         ms.load_minari("pointmaze/nope-v0", tmp_path)
     with pytest.raises(ValueError, match="on_bad_sample"):
         ms.load_minari("pointmaze/umaze-test-v0", tmp_path, on_bad_sample="ignore")
+
+
+def test_test_seed_draws_a_fresh_test_split_alone(tmp_path):
+    """data.test_seed: the test episodes change, the train windows and val episodes (every
+    model and val choice) stay byte for byte."""
+    from interdiff_core.io import load_tensors
+    from interdiff_core.stages.prepare_data import prepare_data
+
+    cfg = dict(domain="maze2d", source="generate", mazes=["umaze"], horizon=9, stride=16,
+               stream_steps=2000, rest_episodes=0.25, n_train=16, n_val=3, n_test=3,
+               on_bad_sample="error")  # fmt: skip
+    prepare_data(cfg, 0, tmp_path / "same.safetensors")
+    prepare_data({**cfg, "test_seed": 0}, 0, tmp_path / "explicit.safetensors")
+    prepare_data({**cfg, "test_seed": 5}, 0, tmp_path / "fresh.safetensors")
+    same, explicit, fresh = (
+        load_tensors(tmp_path / f"{n}.safetensors")[0] for n in ("same", "explicit", "fresh")
+    )
+    for key, value in same.items():
+        assert torch.equal(value, explicit[key]), key  # test_seed = run.seed: the default
+        if not key.startswith("test."):
+            assert torch.equal(value, fresh[key]), key
+    assert not torch.equal(same["test.start_xy"], fresh["test.start_xy"])

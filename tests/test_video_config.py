@@ -35,6 +35,7 @@ def test_shipped_video_configs_validate(name):
         (lambda c: c["data"]["video"].update(frame_size=34), "tokenize.autoencoder.downsample"),
         (lambda c: c.pop("interpolator"), "interpolator"),
         (lambda c: c["dphi"].update(windows="rest_episodes"), "dphi.windows"),
+        (lambda c: c["data"].update(test_seed=7), "data.test_seed"),
     ],
 )
 def test_video_cross_field_checks_name_the_field(edit, field):

@@ -197,8 +197,10 @@ def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:
     log.info("train: %d windows of %d states (stride %d)", cfg["n_train"], T, stride)
     for split in ("val", "test"):
         parts = {"state": [], "start_xy": [], "goal_xy": [], "maze_id": []}
+        # data.test_seed draws a fresh test set; the train and val splits stay as they are
+        split_seed = cfg.get("test_seed", seed) if split == "test" else seed
         for m, maze in enumerate(mazes):
-            tasks = eval_tasks(maze, cfg[f"n_{split}"], _seed(seed, split, m), goal=goal)
+            tasks = eval_tasks(maze, cfg[f"n_{split}"], _seed(split_seed, split, m), goal=goal)
             parts["state"].append(reference_plans(maze, tasks, T, stride))
             parts["start_xy"].append(tasks["start_xy"])
             parts["goal_xy"].append(tasks["goal_xy"])
@@ -209,6 +211,9 @@ def prepare_data(cfg: dict, seed: int, out_path, goal: str = "fixed") -> None:
             arr = np.concatenate(chunks)[order]
             dtype = np.int64 if key == "maze_id" else np.float32
             tensors[f"{split}.{key}"] = torch.from_numpy(np.ascontiguousarray(arr, dtype=dtype))
-        log.info("%s: %d evaluation episodes per maze (goal %s)", split, cfg[f"n_{split}"], goal)
+        log.info(
+            "%s: %d evaluation episodes per maze (goal %s, episode seed %d)",
+            split, cfg[f"n_{split}"], goal, split_seed,
+        )  # fmt: skip
     meta = stage_meta("prepare_data", cfg, seed=seed, mazes=mazes, stride=stride, goal=goal)
     save_tensors(out_path, tensors, meta)
