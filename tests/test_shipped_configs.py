@@ -38,6 +38,7 @@ LAYERS = [
     ),
     ("configs/position_cost.yaml",),
     ("configs/generated_cost.yaml",),
+    ("configs/confirm.yaml", "configs/plans8.yaml"),
 ]
 VIDEO = {"configs/video.yaml", "configs/video_gpu.yaml"}  # tests/test_video_config.py
 
