@@ -3,8 +3,8 @@
 import warnings
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 pytest.importorskip("gymnasium_robotics")
 pytest.importorskip("minari")
