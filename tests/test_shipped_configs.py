@@ -39,6 +39,7 @@ LAYERS = [
     ("configs/position_cost.yaml",),
     ("configs/generated_cost.yaml",),
     ("configs/confirm.yaml", "configs/plans8.yaml"),
+    ("configs/medium_cpu.yaml", "configs/medium_confirm.yaml"),
 ]
 VIDEO = {"configs/video.yaml", "configs/video_gpu.yaml"}  # tests/test_video_config.py
 
