@@ -21,6 +21,7 @@ LAYERS = [
     (*CPU_H128, "configs/pointmaze_cpu_phase2_steps.yaml"),
     (*CPU_H128, "configs/equal_mix.yaml"),
     (*CPU_H128, "configs/plans8.yaml"),
+    (*CPU_H128, "configs/pointmaze_confirm.yaml"),
     ("configs/pointmaze.yaml", "configs/pointmaze_medium.yaml"),
     ("configs/pointmaze.yaml", "configs/pointmaze_large.yaml"),
     ("configs/medium_cpu.yaml",),
